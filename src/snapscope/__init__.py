@@ -1,0 +1,10 @@
+"""snapscope: look at, search and measure Roman supernova images in Jupyter.
+
+The public modules mirror snappl's (``snapscope.image``, ``snapscope.wcs``, ``snapscope.psf``,
+``snapscope.imagecollection``, ``snapscope.provenance``), so replacing ``snappl`` by
+``snapscope`` in an import just works. Importing ``snapscope`` itself stays light: nothing
+below is imported until it is used.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

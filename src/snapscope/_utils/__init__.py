@@ -1,0 +1,1 @@
+"""Small internal helpers (optional imports, progress bars)."""

@@ -1,0 +1,79 @@
+"""Where snapscope finds things: image base directories and the database DSN.
+
+snappl reads a YAML config (``SNPIT_CONFIG``); snapscope uses environment variables with
+sensible fall-backs, so a notebook needs no set-up cell:
+
+============================  ===============================  =====================================
+snappl config key             environment variable             when unset
+============================  ===============================  =====================================
+``system.paths.images``       ``SNAPSCOPE_IMAGES``             images use absolute paths
+``system.ou24.images``        ``SNAPSCOPE_OU24_IMAGES``        images use absolute paths
+``system.paths.temp_dir``     ``SNAPSCOPE_TMP``                the user cache directory
+(database)                    ``SNAPSCOPE_DSN``                the embedded server (``snapscope db``)
+============================  ===============================  =====================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["config_value", "cache_dir", "data_dir"]
+
+_ENV_FOR_KEY = {
+    "system.paths.images": "SNAPSCOPE_IMAGES",
+    "system.ou24.images": "SNAPSCOPE_OU24_IMAGES",
+    "system.paths.temp_dir": "SNAPSCOPE_TMP",
+}
+
+
+def config_value(key: str) -> str | None:
+    """Return the value of a snappl-style config key, or None when it is not set.
+
+    Parameters
+    ----------
+    key : str
+        A snappl config key such as ``"system.paths.images"``.
+
+    Returns
+    -------
+    str or None
+        The environment variable's value (see the module docstring), or None.
+
+    Raises
+    ------
+    KeyError
+        If the key is not one snapscope knows; the message lists the known keys.
+    """
+    try:
+        env = _ENV_FOR_KEY[key]
+    except KeyError:
+        raise KeyError(f"unknown config key {key!r}; known keys: {sorted(_ENV_FOR_KEY)}") from None
+    value = os.environ.get(env)
+    return value or None
+
+
+def cache_dir() -> Path:
+    """Return (creating it) the per-user cache directory, e.g. for decompressed FITS files."""
+    base = os.environ.get("SNAPSCOPE_TMP")
+    if base:
+        path = Path(base)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("snapscope"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    """Return (creating it) the per-user data directory (embedded database, demo survey)."""
+    base = os.environ.get("SNAPSCOPE_DATA")
+    if base:
+        path = Path(base)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("snapscope"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
