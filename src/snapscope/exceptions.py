@@ -8,6 +8,7 @@ can catch everything of ours at once.
 __all__ = [
     "SnapscopeError",
     "ImageFileError",
+    "ImageFileNotFoundError",
     "HDUError",
     "NoWCSError",
     "DatabaseNeededError",
@@ -24,6 +25,10 @@ class SnapscopeError(Exception):
 
 class ImageFileError(SnapscopeError, OSError):
     """An image file is missing, unreadable or not the format it should be."""
+
+
+class ImageFileNotFoundError(ImageFileError, FileNotFoundError):
+    """An image file does not exist."""
 
 
 class HDUError(SnapscopeError, ValueError):

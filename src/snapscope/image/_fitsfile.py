@@ -1,0 +1,157 @@
+"""Low-level FITS access: headers without pixels, memory-mapped planes, gzip decompressed once.
+
+* Headers are read with ``astropy.io.fits`` lazily (``lazy_load_hdus``): asking for the header of
+  HDU 1 of an OU2024 ``.fits.gz`` decompresses only up to that header (a few ms), never the pixels.
+* Planes are memory maps (``memmap=True``), so a cutout or a tile reads only the rows it touches.
+  Planes with BZERO/BSCALE scaling (e.g. uint32 DQ stored as int32) cannot be mapped; astropy
+  scales them in memory once per open file.
+* A gzip-compressed file is decompressed once per process into a private temporary directory
+  (removed at exit) and memory-mapped from there. astropy's ``.section`` on ``.fits.gz`` takes
+  minutes (it re-decompresses from the start for every section) and is never used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snapscope.exceptions import HDUError, ImageFileError, ImageFileNotFoundError
+
+__all__ = ["FitsFile", "decompressed_copy", "is_gzip"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_lock = threading.Lock()
+_decompressed: dict[tuple, Path] = {}
+_key_locks: dict[tuple, threading.Lock] = {}
+_tmpdir: Path | None = None
+
+
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic number."""
+    with open(path, "rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
+def _private_tmpdir() -> Path:
+    global _tmpdir
+    if _tmpdir is None:
+        from snapscope.config import cache_dir
+
+        _tmpdir = Path(tempfile.mkdtemp(prefix=f"gunzip-{os.getpid()}-", dir=cache_dir()))
+        atexit.register(shutil.rmtree, _tmpdir, ignore_errors=True)
+    return _tmpdir
+
+
+def decompressed_copy(path: Path) -> Path:
+    """Return an uncompressed copy of a gzip file, made once per process (thread-safe)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    with _lock:
+        if key in _decompressed:
+            return _decompressed[key]
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        with _lock:
+            if key in _decompressed:
+                return _decompressed[key]
+        target = _private_tmpdir() / (hashlib.sha1(key[0].encode()).hexdigest()[:16] + ".fits")
+        tmp = target.with_suffix(".part")
+        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+        os.replace(tmp, target)
+        with _lock:
+            _decompressed[key] = target
+        return target
+
+
+def _open(path: Path, memmap: bool) -> Any:
+    from astropy.io import fits
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyUserWarning)
+            return fits.open(path, memmap=memmap, lazy_load_hdus=True, mode="readonly")
+    except FileNotFoundError:
+        raise ImageFileNotFoundError(f"image file not found: {path}") from None
+    except (OSError, ValueError, TypeError) as err:
+        raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
+
+
+def _hdu(hdul: Any, ext: int | str, path: Path) -> Any:
+    try:
+        return hdul[ext]
+    except (IndexError, KeyError):
+        names = []
+        for i, h in enumerate(hdul):
+            names.append(f"{i}:{h.name or '?'}")
+        raise HDUError(f"{path} has no HDU {ext!r}; it has {', '.join(names)}") from None
+    except (OSError, ValueError) as err:
+        raise ImageFileError(f"{path} is damaged (reading HDU {ext!r}): {err}") from err
+
+
+class FitsFile:
+    """One FITS file on disk: headers of any HDU, and memory-mapped image planes.
+
+    Parameters
+    ----------
+    path : Path
+        The file (plain, or gzip-compressed).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._hdul = None
+        self._lock = threading.RLock()
+
+    def header(self, ext: int | str) -> Any:
+        """Return a copy of the header of HDU ``ext`` without reading any pixels."""
+        if not self.path.exists():
+            raise ImageFileNotFoundError(f"image file not found: {self.path}")
+        with _open(self.path, memmap=False) as hdul:
+            return _hdu(hdul, ext, self.path).header.copy()
+
+    def plane(self, ext: int | str) -> np.ndarray:
+        """Return HDU ``ext``'s 2-D data: a read-only memory map, or for scaled planes
+        (BZERO/BSCALE, e.g. uint32 stored as int32) an in-memory array read once."""
+        with self._lock:
+            if self._hdul is None:
+                if not self.path.exists():
+                    raise ImageFileNotFoundError(f"image file not found: {self.path}")
+                self._local = decompressed_copy(self.path) if is_gzip(self.path) else self.path
+                self._hdul = _open(self._local, memmap=True)
+                self._scaled: dict[Any, np.ndarray] = {}
+            hdu = _hdu(self._hdul, ext, self.path)
+            scaled = any(k in hdu.header for k in ("BZERO", "BSCALE", "BLANK"))
+            try:
+                if not scaled:
+                    data = hdu.data
+                elif ext in self._scaled:
+                    data = self._scaled[ext]
+                else:
+                    with _open(self._local, memmap=False) as hdul:
+                        data = self._scaled[ext] = _hdu(hdul, ext, self.path).data
+            except (OSError, ValueError, TypeError) as err:
+                raise ImageFileError(f"cannot read the pixels of HDU {ext!r} of {self.path}: {err}") from err
+        if data is None or getattr(data, "ndim", 0) != 2:
+            shape = None if data is None else data.shape
+            raise HDUError(f"HDU {ext!r} of {self.path} holds no 2-D image (shape {shape})")
+        return data
+
+    def close(self) -> None:
+        """Close the memory-mapped file (views handed out stay valid while referenced)."""
+        with self._lock:
+            if self._hdul is not None:
+                self._hdul.close()
+                self._hdul = None
+                self._scaled = {}
