@@ -15,9 +15,7 @@ planes are memory-mapped (see :mod:`snapscope.image._fitsfile`).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +141,8 @@ class FITSImage(Numpy2DImage):
         return self._header
 
     def _read_header(self) -> Any:
-        if self.imagepath is None:
+        if self.imagepath is None or (self.__dict__.get("_data") is not None
+                                      and not self.imagepath.exists()):
             from astropy.io import fits
 
             return fits.Header()
@@ -236,6 +235,14 @@ class FITSImage(Numpy2DImage):
                 "imagehdu": self._imagehdu, "noisehdu": self._noisehdu, "flagshdu": self._flagshdu}
 
     # saving -------------------------------------------------------------------
+    def _plane_for_saving(self, which: str) -> np.ndarray | None:
+        held = self.__dict__.get("_" + which)
+        if held is not None or self._is_cutout or not self._has_plane_on_disk(which):
+            return held
+        if not self._plane_path(which).exists():
+            return None
+        return self.get_data(which)[0]
+
     def save(self, which: str = "all", path: Any = None, imagepath: Any = None,
              noisepath: Any = None, flagspath: Any = None, imagehdu: Any = None,
              noisehdu: Any = None, flagshdu: Any = None, overwrite: bool = False) -> list[Path]:
@@ -274,7 +281,7 @@ class FITSImage(Numpy2DImage):
             dest = given[plane] or self._plane_path(plane)
             hdu = hdus[plane] if hdus[plane] is not None else self._plane_hdu(plane)
             targets[plane] = (None if dest is None else Path(dest), hdu)
-        arrays = {p: a for p, a in zip(("data", "noise", "flags"), self.get_data("all"))}
+        arrays = {p: self._plane_for_saving(p) for p in ("data", "noise", "flags")}
         try:
             wcs_header = self.get_wcs().to_fits_header()
         except NoWCSError:
@@ -283,11 +290,3 @@ class FITSImage(Numpy2DImage):
                             overwrite=overwrite)
 
 
-def atomic_writer(path: Path) -> tuple[int, str]:
-    """Open a temporary file beside ``path`` (same filesystem, so the final rename is atomic)."""
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-
-
-def replace_atomically(tmp: str, path: Path) -> None:
-    """Rename a finished temporary file onto ``path``."""
-    os.replace(tmp, path)

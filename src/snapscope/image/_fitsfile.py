@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 import warnings
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,7 @@ class FitsFile:
                 self._local = decompressed_copy(self.path) if is_gzip(self.path) else self.path
                 self._hdul = _open(self._local, memmap=True)
                 self._scaled: dict[Any, np.ndarray] = {}
+                self._finalizer = weakref.finalize(self, self._hdul.close)
             hdu = _hdu(self._hdul, ext, self.path)
             scaled = any(k in hdu.header for k in ("BZERO", "BSCALE", "BLANK"))
             try:
@@ -146,12 +148,14 @@ class FitsFile:
         if data is None or getattr(data, "ndim", 0) != 2:
             shape = None if data is None else data.shape
             raise HDUError(f"HDU {ext!r} of {self.path} holds no 2-D image (shape {shape})")
-        return data
+        view = data.view()
+        view.flags.writeable = False
+        return view
 
     def close(self) -> None:
         """Close the memory-mapped file (views handed out stay valid while referenced)."""
         with self._lock:
             if self._hdul is not None:
-                self._hdul.close()
+                self._finalizer()
                 self._hdul = None
                 self._scaled = {}

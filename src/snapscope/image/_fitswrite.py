@@ -87,9 +87,9 @@ def write_planes(full_header: Any, wcs_header: Any, arrays: dict[str, np.ndarray
         for path, members in by_file.items():
             hdul = _hdulist(full_header, wcs_header, arrays, members, path)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            written.append((tmp, path))
             with os.fdopen(fd, "wb") as f:
                 hdul.writeto(f, output_verify="silentfix")
-            written.append((tmp, path))
     except BaseException:
         for tmp, _ in written:
             os.unlink(tmp)

@@ -1,0 +1,97 @@
+"""WCS conversions, footprints (includes_radec), position angles — checked against astropy."""
+
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.wcs.utils import skycoord_to_pixel
+
+from fitsmaker import make_ou2024_file, make_wcs
+from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
+from snapscope.wcs import AstropyWCS, GalsimWCS
+
+
+def test_astropy_wcs_scalars_and_arrays():
+    w = make_wcs((100, 80), sip=True)
+    sw = AstropyWCS(w)
+    ra, dec = sw.pixel_to_world(3, 4)
+    assert type(ra) is float and type(dec) is float
+    assert (ra, dec) == pytest.approx(tuple(float(v) for v in w.all_pix2world(3, 4, 0)), abs=1e-12)
+    ras, decs = sw.pixel_to_world([0, 10], [5, 6])
+    assert isinstance(ras, np.ndarray) and ras.shape == (2,)
+    one = sw.pixel_to_world(np.array([3.0]), np.array([4.0]))
+    assert type(one[0]) is float, "a one-element array gives floats, as snappl"
+    x, y = sw.world_to_pixel(ras, decs)
+    np.testing.assert_allclose(x, [0, 10], atol=1e-8)
+    np.testing.assert_allclose(y, [5, 6], atol=1e-8)
+
+
+def test_galsim_wcs_agrees_with_astropy():
+    pytest.importorskip("galsim")
+    header = make_wcs((100, 80), sip=True).to_header(relax=True)
+    a, g = AstropyWCS.from_header(header), GalsimWCS.from_header(header)
+    xs, ys = np.array([0.0, 79, 40.5]), np.array([0.0, 99, 50.2])
+    for (ra1, dec1), (ra2, dec2) in [(a.pixel_to_world(xs, ys), g.pixel_to_world(xs, ys))]:
+        np.testing.assert_allclose(ra1, ra2, atol=1e-9)
+        np.testing.assert_allclose(dec1, dec2, atol=1e-9)
+    x, y = g.world_to_pixel(*a.pixel_to_world(12.0, 34.0))
+    assert (x, y) == pytest.approx((12.0, 34.0), abs=1e-6)
+
+
+def test_fits_image_wcs_cache_and_class(tmp_path):
+    pytest.importorskip("galsim")
+    path, _ = make_ou2024_file(tmp_path, shape=(20, 20))
+    im = OpenUniverse2024FITSImage(full_filepath=path)
+    w = im.get_wcs()
+    assert isinstance(w, AstropyWCS) and im.get_wcs() is w
+    g = im.get_wcs("GalsimWCS")
+    assert isinstance(g, GalsimWCS) and im.get_wcs("GalsimWCS") is g
+    with pytest.raises(TypeError, match="doesn't know how to get a WCS of type Nope"):
+        im.get_wcs("Nope")
+
+
+def test_far_side_projects_to_nan():
+    sw = AstropyWCS(make_wcs((10, 10), ra=10, dec=20))
+    x, y = sw.world_to_pixel(190.0, -20.0)
+    assert np.isnan(x) and np.isnan(y)
+
+
+@pytest.mark.parametrize("ra,dec,rot", [(7.55, -44.8, 20), (0.0, 3.0, -35), (359.999, -10, 90),
+                                        (120.0, 89.99, 0), (45.0, -89.98, 150)])
+def test_includes_radec_is_the_true_footprint(ra, dec, rot):
+    shape = (60, 40)
+    w = make_wcs(shape, ra=ra, dec=dec, rot_deg=rot)
+    im = Numpy2DImage(data=np.zeros(shape), wcs=w)
+    rng = np.random.default_rng(5)
+    px = rng.uniform(-5, 45, 2000)
+    py = rng.uniform(-5, 65, 2000)
+    sra, sdec = w.all_pix2world(px, py, 0)
+    inside = im.includes_radec(sra, sdec)
+    expect = (px >= -0.5) & (px < 39.5) & (py >= -0.5) & (py < 59.5)
+    margin = np.minimum.reduce([abs(px + 0.5), abs(px - 39.5), abs(py + 0.5), abs(py - 59.5)])
+    safe = margin > 1e-6
+    np.testing.assert_array_equal(inside[safe], expect[safe])
+    # the centre of pixel (0, 0) is inside (snappl's box can reject it) and W-0.4 is outside
+    r0, d0 = w.all_pix2world(0, 0, 0)
+    r1, d1 = w.all_pix2world(39.6, 10, 0)
+    assert im.includes_radec(float(r0), float(d0)) is True
+    assert im.includes_radec(float(r1), float(d1)) is False
+    # RA given wrapped by ±360 is the same point
+    assert im.includes_radec(float(r0) + 360, float(d0)) is True
+
+
+def test_includes_radec_matches_astropy_away_from_edges():
+    shape = (50, 50)
+    w = make_wcs(shape, ra=0.001, dec=0.0, rot_deg=10)
+    im = Numpy2DImage(data=np.zeros(shape), wcs=w)
+    for ra, dec in [(359.9995, 0.0), (0.0025, 0.001), (0.004, 0.0)]:
+        x, y = skycoord_to_pixel(SkyCoord(ra, dec, unit="deg"), w, origin=0)
+        assert im.includes_radec(ra, dec) == bool(-0.5 <= x < 49.5 and -0.5 <= y < 49.5)
+
+
+@pytest.mark.parametrize("ra,rot", [(7.55, 20.0), (0.0, -35.0), (359.99995, 120.0), (200.0, -170.0)])
+def test_position_angle_matches_cd_formula(ra, rot):
+    w = make_wcs((64, 64), ra=ra, dec=-30, rot_deg=rot)
+    im = Numpy2DImage(data=np.zeros((64, 64)), wcs=w)
+    cd = w.wcs.cd
+    expect = np.degrees(np.arctan2(-cd[1, 0], cd[1, 1]))
+    assert im.position_angle == pytest.approx(expect, abs=0.01)
