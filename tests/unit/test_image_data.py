@@ -65,8 +65,8 @@ def test_view_is_a_memory_map_for_plain_files(tmp_path):
 def test_gzip_is_decompressed_once_per_process(tmp_path, monkeypatch):
     path, truth = make_ou2024_file(tmp_path, shape=(30, 20), gz=True)
     calls = []
-    real = fitsfile.gzip.open
-    monkeypatch.setattr(fitsfile.gzip, "open", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = fitsfile.shutil.copyfileobj
+    monkeypatch.setattr(fitsfile.shutil, "copyfileobj", lambda *a, **k: calls.append(a) or real(*a, **k))
     for _ in range(3):
         im = OpenUniverse2024FITSImage(full_filepath=path)
         np.testing.assert_array_equal(im.get_cutout(5, 5, 3).data, truth["sci"][4:7, 4:7])

@@ -101,6 +101,61 @@ def _hdu(hdul: Any, ext: int | str, path: Path) -> Any:
         raise ImageFileError(f"{path} is damaged (reading HDU {ext!r}): {err}") from err
 
 
+_BLOCK = 2880
+
+
+def _read_header_blocks(f: Any) -> bytes | None:
+    """Read 2880-byte blocks up to and including the one with the END card (None at EOF)."""
+    chunks = []
+    while True:
+        block = f.read(_BLOCK)
+        if not block:
+            return None
+        if len(block) < _BLOCK:
+            raise OSError("truncated FITS header")
+        chunks.append(block)
+        if any(block[i:i + 8] == b"END     " for i in range(0, _BLOCK, 80)):
+            return b"".join(chunks)
+
+
+def _data_size(header: Any) -> int:
+    naxis = header.get("NAXIS", 0)
+    if naxis == 0:
+        return 0
+    n = 1
+    for i in range(1, naxis + 1):
+        n *= header[f"NAXIS{i}"]
+    size = abs(header["BITPIX"]) // 8 * header.get("GCOUNT", 1) * (header.get("PCOUNT", 0) + n)
+    return -(-size // _BLOCK) * _BLOCK
+
+
+def _gzip_header(path: Path, ext: int | str) -> Any:
+    """Header of HDU ``ext`` of a gzip FITS file, decompressing only up to that header.
+
+    astropy decompresses the whole file for this (0.4 s for an OU2024 image); the primary HDU
+    of OU2024 files holds no data, so the SCI header is found after a few kB.
+    """
+    from astropy.io import fits
+
+    seen = []
+    try:
+        with gzip.open(path, "rb") as f:
+            index = 0
+            while (raw := _read_header_blocks(f)) is not None:
+                header = fits.Header.fromstring(raw.decode("ascii", errors="replace"))
+                name = str(header.get("EXTNAME", "PRIMARY" if index == 0 else "")).strip()
+                seen.append(f"{index}:{name or '?'}")
+                if ext == index or (isinstance(ext, str) and ext.upper() == name.upper()):
+                    return header
+                f.seek(_data_size(header), 1)
+                index += 1
+    except (OSError, EOFError, ValueError, KeyError) as err:
+        raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
+    if not seen:
+        raise ImageFileError(f"{path} is not a readable FITS file: no FITS header found")
+    raise HDUError(f"{path} has no HDU {ext!r}; it has {', '.join(seen)}")
+
+
 class FitsFile:
     """One FITS file on disk: headers of any HDU, and memory-mapped image planes.
 
@@ -119,6 +174,8 @@ class FitsFile:
         """Return a copy of the header of HDU ``ext`` without reading any pixels."""
         if not self.path.exists():
             raise ImageFileNotFoundError(f"image file not found: {self.path}")
+        if is_gzip(self.path):
+            return _gzip_header(self.path, ext)
         with _open(self.path, memmap=False) as hdul:
             return _hdu(hdul, ext, self.path).header.copy()
 
@@ -134,7 +191,7 @@ class FitsFile:
                 self._scaled: dict[Any, np.ndarray] = {}
                 self._finalizer = weakref.finalize(self, self._hdul.close)
             hdu = _hdu(self._hdul, ext, self.path)
-            scaled = any(k in hdu.header for k in ("BZERO", "BSCALE", "BLANK"))
+            scaled = ext in self._scaled or any(k in hdu.header for k in ("BZERO", "BSCALE", "BLANK"))
             try:
                 if not scaled:
                     data = hdu.data

@@ -102,7 +102,10 @@ class PathedObject:
 
     @filepath.setter
     def filepath(self, value: Any) -> None:
-        self._filepath = None if value is None else Path(value)
+        if value is None:
+            self._filepath = None
+        else:
+            self._filepath = Path(value).resolve() if self._no_base_path else Path(value)
 
     @property
     def full_filepath(self) -> Path | None:
@@ -110,7 +113,7 @@ class PathedObject:
         if self._filepath is None:
             return None
         if self._no_base_path:
-            return self._filepath.resolve()
+            return self._filepath  # resolved when it was set
         return self._base_path / self._filepath
 
     @property
