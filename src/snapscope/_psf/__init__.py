@@ -1,0 +1,1 @@
+"""Private implementation of :mod:`snapscope.psf` (import the public names from there)."""
