@@ -80,3 +80,22 @@ def test_coordinates_need_x_and_y(image_and_truth):
     path, _ = image_and_truth
     with pytest.raises(ValueError, match="coordinates need columns 'x' and 'y'.*\\['ra', 'dec'\\]"):
         _fresh(path).ap_phot(Table({"ra": [1.0], "dec": [2.0]}))
+
+
+def test_psf_phot_accepts_a_plain_table(image_and_truth):  # snappl: TypeError under numpy 2
+    from snapscope.psf import PSF
+
+    path, truth = image_and_truth
+    psf = PSF.get_psf_object("gaussian", sigmax=1.2, sigmay=1.2)
+    init = Table({"x": [s[0] for s in SOURCES], "y": [s[1] for s in SOURCES],
+                  "flux_init": [1000.0] * 3})
+    result = _fresh(path).psf_phot(init, psf, fit_shape=(9, 9))
+    true = np.array([s[2] for s in SOURCES])
+    assert np.all(np.abs(result["flux_fit"] - true) < 5 * result["flux_err"] + 0.01 * true)
+    free, resid = _fresh(path).psf_phot(init, psf, forced_phot=False, fit_shape=(9, 9),
+                                        return_resid_image=True)
+    np.testing.assert_allclose(free["x_fit"], [s[0] for s in SOURCES], atol=0.05)
+    np.testing.assert_allclose(free["y_fit"], [s[1] for s in SOURCES], atol=0.05)
+    assert resid.shape == truth["sci"].shape
+    with pytest.raises(ValueError, match='column "flux_init"'):
+        _fresh(path).psf_phot(Table({"x": [1.0], "y": [1.0]}), psf)

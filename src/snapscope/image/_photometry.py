@@ -184,7 +184,7 @@ def psf_phot(image: Any, init_params: Any, psf: Any, forced_phot: bool = True,
     model = psf.getPhotutilsPSF(x[0], y[0])
     model.x_0.fixed = model.y_0.fixed = bool(forced_phot)
     photometry = PSFPhotometry(model, fit_shape,
-                               localbkg_estimator=LocalBackground(bginner, bgouter, MMMBackground()))
+                               local_bkg_estimator=LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground()))
     result = photometry(image.data, error=image.noise, mask=resolve_mask(image, mask),
                         init_params=table)
     if return_resid_image:
