@@ -1,0 +1,128 @@
+"""Block sums and block means that ignore bad pixels, without ``nanmean``.
+
+A block mean is a block sum of the valid values divided by the number of valid pixels.
+Sums are built by strided in-place adds: first the ``f`` row phases (``a[i::f]``), then the
+``f`` column phases of the (``f`` times smaller) result. That reads the input once, works on
+big-endian memory maps directly (the add converts), and handles partial blocks at the edges
+for free (a phase that runs out of rows simply adds to fewer output rows). It is several
+times faster than ``reshape(...).mean()`` or ``nanmean`` (``test_data.md`` §5).
+
+Accumulation is float32: every sum in the pyramid is a tree of 4-way adds, so the rounding
+error is about ``2 * level * 1.2e-7`` relative to the sum of absolute values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["block_sum", "block_sum_count", "block_mean"]
+
+
+def _phase_sum(a: np.ndarray, f: int, axis: int) -> np.ndarray:
+    """Sum groups of ``f`` consecutive rows (axis 0) or columns (axis 1) into a float32 array."""
+    def phase(i: int) -> np.ndarray:
+        return a[i::f] if axis == 0 else a[:, i::f]
+
+    def head(arr: np.ndarray, n: int) -> np.ndarray:
+        return arr[:n] if axis == 0 else arr[:, :n]
+
+    first = phase(0)
+    if f == 1 or a.shape[axis] == 1:
+        return first.astype(np.float32)
+    second = phase(1)
+    n = second.shape[axis]
+    out = np.empty(first.shape, dtype=np.float32)
+    np.add(head(first, n), second, out=head(out, n), dtype=np.float32)
+    if n < first.shape[axis]:  # the last group has a single row/column
+        tail = first[n:] if axis == 0 else first[:, n:]
+        (out[n:] if axis == 0 else out[:, n:])[...] = tail
+    for i in range(2, min(f, a.shape[axis])):
+        more = phase(i)
+        k = more.shape[axis]
+        np.add(head(out, k), more, out=head(out, k))
+    return out
+
+
+def block_sum(a: np.ndarray, f: int) -> np.ndarray:
+    """Sum ``a`` over ``f × f`` blocks; partial blocks at the far edges sum what exists.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        2-D array (any real or bool dtype, any byte order, any strides).
+    f : int
+        Block size, ≥ 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(ceil(ny / f), ceil(nx / f))``, a new array.
+    """
+    return _phase_sum(_phase_sum(a, f, 0), f, 1)
+
+
+def block_sum_count(a: np.ndarray, f: int, bad: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sum and count the valid pixels of ``a`` in ``f × f`` blocks.
+
+    Valid means finite and not ``bad``. Without ``bad`` the plain sums are tried first: if
+    they are all finite, no pixel was NaN or inf and the section cost one pass.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        2-D section of the image (may be a memory-map view, big-endian).
+    f : int
+        Block size, ≥ 1.
+    bad : numpy.ndarray of bool, optional
+        Same shape as ``a``; True marks a pixel to ignore.
+
+    Returns
+    -------
+    sums : numpy.ndarray
+        float32, shape ``(ceil(ny / f), ceil(nx / f))``.
+    counts : numpy.ndarray or None
+        float32 valid-pixel counts of the same shape, or None when every pixel was valid.
+    """
+    if bad is None:
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or overflow: slow path
+            sums = block_sum(a, f)
+            if np.isfinite(sums.sum()):
+                return sums, None
+    valid = np.isfinite(a)
+    if bad is not None:
+        np.logical_and(valid, ~bad, out=valid)
+    values = np.where(valid, a, np.float32(0)).astype(np.float32, copy=False)
+    return block_sum(values, f), block_sum(valid, f)
+
+
+def block_mean(sums: np.ndarray, counts: np.ndarray | None, f: int, shape: tuple[int, int],
+               out: np.ndarray | None = None) -> np.ndarray:
+    """Turn block sums into block means (float32, NaN where a block has no valid pixel).
+
+    Parameters
+    ----------
+    sums, counts : numpy.ndarray
+        From :func:`block_sum_count` (``counts`` None: every pixel was valid).
+    f : int
+        Block size the sums were made with.
+    shape : tuple of int
+        ``(ny, nx)`` of the full-resolution section, to size the partial edge blocks.
+    out : numpy.ndarray, optional
+        float32 array of ``sums``' shape to write into.
+    """
+    if out is None:
+        out = np.empty(sums.shape, dtype=np.float32)
+    if counts is not None:
+        np.divide(sums, counts, out=out, where=counts > 0)
+        out[counts == 0] = np.nan
+        return out
+    np.multiply(sums, np.float32(1.0 / (f * f)), out=out)  # exact for powers of two
+    ny, nx = shape
+    rows = np.minimum(f, ny - f * np.arange(sums.shape[0])).astype(np.float32)
+    cols = np.minimum(f, nx - f * np.arange(sums.shape[1])).astype(np.float32)
+    if ny % f:
+        out[-1] = sums[-1] / (rows[-1] * cols)
+    if nx % f:
+        out[:, -1] = sums[:, -1] / (rows * cols[-1])
+    return out
