@@ -6,5 +6,15 @@ The public modules mirror snappl's (``snapscope.image``, ``snapscope.wcs``, ``sn
 below is imported until it is used.
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["__version__", "demo_survey"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "demo_survey":
+        from snapscope._demo import demo_survey
+
+        return demo_survey
+    raise AttributeError(f"module 'snapscope' has no attribute {name!r}")

@@ -216,8 +216,11 @@ class Image(PathedObject):
 
     def __repr__(self) -> str:
         where = self.filename or "in memory"
-        shape = f"{self.width}×{self.height}" if self.__dict__.get("_width") else "?×?"
-        return f"<{type(self).__name__} {where} {shape} band={self.__dict__.get('_band')!s}>"
+        try:  # header values are cheap (no pixels); a broken file must not break the repr
+            shape, band = f"{self.width}×{self.height}", self.band
+        except Exception:  # noqa: BLE001
+            shape, band = "?×?", "?"
+        return f"<{type(self).__name__} {where} {shape} band={band}>"
 
     # ------------------------------------------------------------ header values
     def _resolve_property(self, name: str) -> None:
