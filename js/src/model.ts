@@ -1,0 +1,88 @@
+// The widget's synced traits (Python: src/snapscope/widgets/_image_widget.py) as seen in JS.
+import type { AnyModel } from "@anywidget/types";
+
+/** WCS grid (Python: widgets/_wcsgrid.py): gnomonic xi/eta (radians) on a pixel grid. */
+export interface WcsGridTrait {
+  ra0: number;
+  dec0: number;
+  x0: number;
+  y0: number;
+  dx: number;
+  dy: number;
+  nx: number;
+  ny: number;
+  xi: DataView;
+  eta: DataView;
+  max_error_arcsec: number;
+  lon_name: string;
+  lat_name: string;
+}
+
+/** One loaded image: geometry of its tile pyramid and its WCS grid. */
+export interface ImageTrait {
+  key: string;
+  label: string;
+  width: number;
+  height: number;
+  tile_size: number;
+  /** [height, width] of each pyramid level; level 0 is the full image. */
+  levels: [number, number][];
+  has_mask: boolean;
+  wcs: WcsGridTrait | null;
+}
+
+export interface StretchTrait {
+  name: string;
+  params: number[];
+  /** float32 samples of the stretch on [0, 1] when name is "lut". */
+  lut: DataView | null;
+}
+
+/** Cuts, stretch and colormap of one image: everything the shader needs. */
+export interface DisplayTrait {
+  vmin: number;
+  vmax: number;
+  stretch: StretchTrait;
+  cmap: string;
+  /** 256 × RGBA uint8. */
+  cmap_lut: DataView;
+}
+
+export interface ViewTrait {
+  key: string;
+  x: number;
+  y: number;
+  fov: number;
+}
+
+export interface CatalogTrait {
+  label: string;
+  shape: string;
+  color: string;
+  size: number;
+  n: number;
+  x: DataView;
+  y: DataView;
+}
+
+export interface Traits {
+  _images: Record<string, ImageTrait>;
+  _displayed: string;
+  _displays: Record<string, DisplayTrait>;
+  _view: ViewTrait | null;
+  _catalogs: CatalogTrait[];
+  _viewer_size: [number, number];
+  _last_error: string;
+  show_mask: boolean;
+  height: string;
+  renderer: string;
+}
+
+export type Model = AnyModel<Traits>;
+
+/** Copy a DataView of little-endian float64 values into a Float64Array. */
+export function float64s(dv: DataView): Float64Array {
+  const out = new Float64Array(dv.byteLength / 8);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat64(i * 8, true);
+  return out;
+}

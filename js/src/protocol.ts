@@ -1,0 +1,45 @@
+// Message kinds of the tile protocol. Twin of src/snapscope/widgets/_protocol.py (same names,
+// same values); tests/unit/test_widget_protocol.py compares the two files.
+export const PROTOCOL_VERSION = 1;
+export const MSG_READY = "ready";
+export const MSG_TILE = "tile";
+export const MSG_CANCEL = "cancel";
+export const MSG_CLICK = "click";
+export const MSG_ERROR = "error";
+export const PLANE_DATA = "data";
+export const PLANE_MASK = "mask";
+
+export type Plane = typeof PLANE_DATA | typeof PLANE_MASK;
+
+/** Where a tile sits: image key, plane, pyramid level (0 = full resolution), column, row. */
+export interface TileAddress {
+  key: string;
+  plane: Plane;
+  level: number;
+  tx: number;
+  ty: number;
+}
+
+export interface TileRequestMsg extends TileAddress {
+  kind: typeof MSG_TILE;
+  id: number;
+}
+
+/** Reply header: the address, the request id (null when pushed) and the encoding header. */
+export interface TileReplyMsg extends TileAddress {
+  kind: typeof MSG_TILE;
+  id: number | null;
+  dtype: string;
+  shape: [number, number];
+  [extra: string]: unknown;
+}
+
+export interface ErrorReplyMsg {
+  kind: typeof MSG_ERROR;
+  id: number | null;
+  error: string;
+}
+
+export function tileId(a: TileAddress): string {
+  return `${a.key}/${a.plane}/${a.level}/${a.tx}/${a.ty}`;
+}

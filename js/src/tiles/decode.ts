@@ -1,0 +1,92 @@
+// Tile buffer -> Float32Array of values: the JS twin of snapscope.tiles.decode_tile. The header
+// is encode_tile's: dtype float32 | float16 (little-endian, row 0 first), value = stored * scale
+// (scale != 1 only for float16 tiles beyond the float16 range). Also understood, for other
+// encoders: uint8 | uint16 with scale/offset and a `nan` sentinel, and zlib compression
+// (decompressed with the browser's built-in DecompressionStream).
+
+export interface TileHeader {
+  dtype: string;
+  shape: [number, number];
+  scale?: number;
+  offset?: number;
+  nan?: number | null;
+  compression?: string | null;
+}
+
+/** IEEE 754 half -> float32, via a 65536-entry table built once. */
+let HALF_TABLE: Float32Array | null = null;
+function halfTable(): Float32Array {
+  if (HALF_TABLE) return HALF_TABLE;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const f = h & 0x3ff;
+    if (e === 0) t[h] = s * 2 ** -14 * (f / 1024);
+    else if (e === 31) t[h] = f ? NaN : s * Infinity;
+    else t[h] = s * 2 ** (e - 15) * (1 + f / 1024);
+  }
+  HALF_TABLE = t;
+  return t;
+}
+
+export function halfToFloat(bits: number): number {
+  return halfTable()[bits & 0xffff];
+}
+
+function bytesOf(buf: DataView | ArrayBuffer | Uint8Array): Uint8Array {
+  if (buf instanceof Uint8Array) return buf;
+  if (buf instanceof ArrayBuffer) return new Uint8Array(buf);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+async function inflate(bytes: Uint8Array, format: "deflate" | "deflate-raw"): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream(format));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Decode raw (uncompressed) tile bytes. */
+export function decodeRaw(header: TileHeader, raw: Uint8Array): Float32Array {
+  const [h, w] = header.shape;
+  const n = h * w;
+  // Copy to an aligned buffer: the payload may start at any byte offset.
+  const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+  const dv = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
+  const out = new Float32Array(n);
+  const scale = header.scale ?? 1;
+  const offset = header.offset ?? 0;
+  const nan = header.nan ?? null;
+  switch (header.dtype) {
+    case "float32":
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true) * scale + offset;
+      break;
+    case "float16": {
+      const table = halfTable();
+      for (let i = 0; i < n; i++) out[i] = table[dv.getUint16(2 * i, true)] * scale + offset;
+      break;
+    }
+    case "uint8":
+      for (let i = 0; i < n; i++) {
+        const r = dv.getUint8(i);
+        out[i] = r === nan ? NaN : r * scale + offset;
+      }
+      break;
+    case "uint16":
+      for (let i = 0; i < n; i++) {
+        const r = dv.getUint16(2 * i, true);
+        out[i] = r === nan ? NaN : r * scale + offset;
+      }
+      break;
+    default:
+      throw new Error(`unknown tile dtype ${header.dtype}`);
+  }
+  return out;
+}
+
+/** Decode a tile buffer (decompressing it first when the header says so). */
+export async function decodeTile(header: TileHeader, buf: DataView | ArrayBuffer | Uint8Array): Promise<Float32Array> {
+  let bytes = bytesOf(buf);
+  if (header.compression === "zlib" || header.compression === "deflate") bytes = await inflate(bytes, "deflate");
+  else if (header.compression) throw new Error(`unknown tile compression ${header.compression}`);
+  return decodeRaw(header, bytes);
+}

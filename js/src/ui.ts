@@ -1,0 +1,79 @@
+// The widget's DOM: toolbar, canvas stack (image + overlay), status line. Colours follow the
+// JupyterLab theme (--jp-* variables) with light fallbacks for plain pages.
+
+const CSS = `
+.snapscope-viewer { display: flex; flex-direction: column; gap: 4px; outline: none;
+  font: 12px var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222); }
+.snapscope-viewer:focus-visible { box-shadow: 0 0 0 1px var(--jp-brand-color1, #1976d2); }
+.snapscope-toolbar { display: flex; gap: 4px; align-items: center; flex-wrap: wrap; }
+.snapscope-toolbar button { font: inherit; padding: 1px 8px; cursor: pointer;
+  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color2, #eee);
+  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 2px; }
+.snapscope-toolbar button[aria-pressed="true"] { background: var(--jp-brand-color3, #bbdefb); }
+.snapscope-label { margin-left: auto; opacity: 0.8; }
+.snapscope-stage { position: relative; width: 100%; overflow: hidden; touch-action: none;
+  background: var(--jp-layout-color3, #ccc); border: 1px solid var(--jp-border-color2, #ddd); }
+.snapscope-stage canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+.snapscope-overlay { cursor: crosshair; }
+.snapscope-status { min-height: 1.4em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  font-family: var(--jp-code-font-family, monospace); }
+.snapscope-error { color: var(--jp-error-color1, #d32f2f); }
+`;
+
+export interface Dom {
+  root: HTMLElement;
+  stage: HTMLElement;
+  image: HTMLCanvasElement;
+  overlay: HTMLCanvasElement;
+  status: HTMLElement;
+  error: HTMLElement;
+  label: HTMLElement;
+  buttons: Record<string, HTMLButtonElement>;
+}
+
+const BUTTONS: [string, string, string][] = [
+  ["zoomOut", "−", "Zoom out (-)"],
+  ["zoomIn", "+", "Zoom in (+)"],
+  ["fit", "Fit", "Fit the image (f)"],
+  ["one", "1:1", "One image pixel per screen pixel (1)"],
+  ["mask", "Mask", "Show flagged pixels (m)"],
+  ["blink", "Blink", "Next loaded image (b)"],
+];
+
+export function buildDom(el: HTMLElement, height: string): Dom {
+  const style = document.createElement("style");
+  style.textContent = CSS;
+  const root = document.createElement("div");
+  root.className = "snapscope-viewer";
+  root.tabIndex = 0;
+  const toolbar = document.createElement("div");
+  toolbar.className = "snapscope-toolbar";
+  const buttons: Record<string, HTMLButtonElement> = {};
+  for (const [name, text, title] of BUTTONS) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.title = title;
+    b.dataset.action = name;
+    toolbar.append(b);
+    buttons[name] = b;
+  }
+  const label = document.createElement("span");
+  label.className = "snapscope-label";
+  toolbar.append(label);
+  const stage = document.createElement("div");
+  stage.className = "snapscope-stage";
+  stage.style.height = height;
+  const image = document.createElement("canvas");
+  image.className = "snapscope-image";
+  const overlay = document.createElement("canvas");
+  overlay.className = "snapscope-overlay";
+  stage.append(image, overlay);
+  const status = document.createElement("div");
+  status.className = "snapscope-status";
+  const error = document.createElement("div");
+  error.className = "snapscope-status snapscope-error";
+  root.append(style, toolbar, stage, status, error);
+  el.append(root);
+  return { root, stage, image, overlay, status, error, label, buttons };
+}

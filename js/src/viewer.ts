@@ -1,0 +1,331 @@
+// One rendered view of an ImageWidget: keeps the view state, draws cached tiles (coarse levels
+// first, so a blurry picture shows while finer tiles load), asks the scheduler for missing tiles
+// and mirrors pans/zooms into the `_view` trait.
+import type { ImageTrait, Model } from "./model";
+import { MSG_CLICK, MSG_ERROR, MSG_READY, MSG_TILE, PLANE_DATA, PLANE_MASK, type Plane, type TileAddress } from "./protocol";
+import { cssToRgba, lutFromTrait, themeColor } from "./render/colormaps";
+import { CanvasRenderer } from "./render/canvas";
+import { GlRenderer } from "./render/gl";
+import type { DisplayState, Renderer, Rgba } from "./render/types";
+import { TileCache } from "./tiles/cache";
+import { decodeTile, type TileHeader } from "./tiles/decode";
+import { Scheduler } from "./tiles/scheduler";
+import { drawCompass } from "./overlays/compass";
+import { readout, valueAt } from "./overlays/cursor";
+import { drawMarkers, markersFromTrait, type Markers } from "./overlays/markers";
+import { attachInput } from "./interaction";
+import { buildDom, type Dom } from "./ui";
+import * as V from "./view";
+import { WcsGrid } from "./wcs";
+
+const MASK_COLOR: Rgba = [255, 40, 40, 140];
+
+export class Viewer {
+  readonly dom: Dom;
+  private renderer: Renderer;
+  private cache: TileCache;
+  private sched: Scheduler;
+  private view: V.ViewState | null = null;
+  private viewKey = "";
+  private size: V.Size = { width: 1, height: 1, dpr: 1 };
+  private grids = new Map<string, WcsGrid | null>();
+  private displays = new Map<string, DisplayState>();
+  private markers: Markers[] = [];
+  private cursor: [number, number] | null = null;
+  private frame = 0;
+  private pushTimer = 0;
+  private version = 0;
+  private background: Rgba = [204, 204, 204, 255];
+  private listeners: [string, (...args: any[]) => void][] = [];
+
+  constructor(private model: Model, el: HTMLElement, private signal: AbortSignal) {
+    this.dom = buildDom(el, model.get("height"));
+    this.renderer = this.makeRenderer(model.get("renderer"));
+    this.cache = new TileCache(
+      192 * 2 ** 20,
+      (t) => t.level === (model.get("_images")[t.key]?.levels.length ?? 0) - 1,
+      (t) => this.renderer.release(t),
+    );
+    this.sched = new Scheduler((msg) => model.send(msg));
+    this.dom.root.dataset.renderer = this.renderer.kind;
+    this.on("change:_images change:_displayed change:_view change:_displays", () => this.sync());
+    this.on("change:_catalogs", () => this.syncCatalogs());
+    this.on("change:show_mask", () => this.request());
+    this.on("change:_last_error", () => (this.dom.error.textContent = model.get("_last_error")));
+    this.on("change:height", () => (this.dom.stage.style.height = model.get("height")));
+    this.on("msg:custom", (msg: any, buffers: DataView[]) => this.onMessage(msg, buffers));
+    attachInput(this.dom, {
+      pan: (dx, dy) => this.pan(dx, dy),
+      zoom: (f, sx, sy) => this.zoom(f, sx, sy),
+      hover: (p) => { this.cursor = p; this.updateReadout(); },
+      click: (sx, sy) => this.click(sx, sy),
+      action: (name) => this.action(name),
+    }, signal);
+    const ro = new ResizeObserver(() => this.request());
+    ro.observe(this.dom.stage);
+    signal.addEventListener("abort", () => this.destroy(ro), { once: true });
+    this.measure();
+    this.syncCatalogs();
+    this.sync();
+    const img = this.image();
+    if (img) this.sched.expect(this.overview(img, PLANE_DATA));
+    model.send({ kind: MSG_READY });
+  }
+
+  private on(events: string, fn: (...args: any[]) => void): void {
+    for (const ev of events.split(" ")) {
+      this.model.on(ev, fn);
+      this.listeners.push([ev, fn]);
+    }
+  }
+
+  private makeRenderer(choice: string): Renderer {
+    const gl = choice === "canvas" ? null : GlRenderer.create(this.dom.image);
+    if (gl) return gl;
+    // A canvas that handed out a webgl2 context cannot give a 2d one: use a fresh canvas.
+    const fresh = document.createElement("canvas");
+    fresh.className = this.dom.image.className;
+    this.dom.image.replaceWith(fresh);
+    this.dom.image = fresh;
+    return new CanvasRenderer(fresh);
+  }
+
+  private image(): ImageTrait | undefined {
+    return this.model.get("_images")[this.model.get("_displayed")];
+  }
+
+  private overview(img: ImageTrait, plane: Plane): TileAddress {
+    return { key: img.key, plane, level: img.levels.length - 1, tx: 0, ty: 0 };
+  }
+
+  private grid(img: ImageTrait): WcsGrid | null {
+    if (!this.grids.has(img.key)) this.grids.set(img.key, img.wcs ? WcsGrid.fromTrait(img.wcs) : null);
+    return this.grids.get(img.key) ?? null;
+  }
+
+  private measure(): boolean {
+    const s = { width: this.dom.stage.clientWidth || 1, height: this.dom.stage.clientHeight || 1, dpr: window.devicePixelRatio || 1 };
+    const changed = s.width !== this.size.width || s.height !== this.size.height || s.dpr !== this.size.dpr;
+    if (changed) {
+      this.size = s;
+      const w = Math.round(s.width * s.dpr), h = Math.round(s.height * s.dpr);
+      this.renderer.resize(w, h);
+      this.dom.overlay.width = w;
+      this.dom.overlay.height = h;
+      this.model.set("_viewer_size", [s.width, s.height]);
+      this.model.save_changes();
+    }
+    return changed;
+  }
+
+  /** Read the traits: displayed image, its view, display settings. */
+  private sync(): void {
+    this.background = cssToRgba(themeColor(this.dom.root, "--jp-layout-color3", "#cccccc"));
+    const images = this.model.get("_images");
+    for (const key of [...this.grids.keys()]) if (!images[key]) this.grids.delete(key);
+    this.displays.clear();
+    for (const [key, d] of Object.entries(this.model.get("_displays"))) {
+      const lut = d.stretch.lut ? new Float32Array(d.stretch.lut.buffer.slice(d.stretch.lut.byteOffset, d.stretch.lut.byteOffset + d.stretch.lut.byteLength)) : null;
+      this.displays.set(key, {
+        vmin: d.vmin, vmax: d.vmax, lut: lutFromTrait(d.cmap_lut), nan: this.background,
+        stretch: { name: d.stretch.name, params: d.stretch.params, lut }, version: ++this.version,
+      });
+    }
+    const img = this.image();
+    const v = this.model.get("_view");
+    if (img && v && v.key === img.key) {
+      const zoom = V.fovToZoom(v.fov, this.size);
+      const cur = this.view;
+      if (!cur || this.viewKey !== img.key || Math.abs(cur.cx - v.x) > 1e-6 || Math.abs(cur.cy - v.y) > 1e-6 || Math.abs(cur.zoom / zoom - 1) > 1e-6) {
+        this.view = { cx: v.x, cy: v.y, zoom };
+      }
+      this.viewKey = img.key;
+    } else if (img && this.viewKey !== img.key) {
+      this.view = this.alignedView(img);
+      this.viewKey = img.key;
+      this.pushView();
+    }
+    this.dom.label.textContent = img ? img.label : "no image";
+    this.request();
+  }
+
+  /** The view for a newly displayed image: same sky centre and scale as before when possible. */
+  private alignedView(img: ImageTrait): V.ViewState {
+    const old = this.model.get("_images")[this.viewKey];
+    const g0 = old && this.grid(old);
+    const g1 = this.grid(img);
+    if (this.view && g0 && g1) {
+      const [ra, dec] = g0.pixelToSky(this.view.cx, this.view.cy);
+      const [x, y] = g1.skyToPixel(ra, dec, [(img.width - 1) / 2, (img.height - 1) / 2]);
+      const ratio = g1.localFrame(x, y).scale / g0.localFrame(this.view.cx, this.view.cy).scale;
+      return { cx: x, cy: y, zoom: this.view.zoom * ratio };
+    }
+    if (this.view && old && old.width === img.width && old.height === img.height) return { ...this.view };
+    return V.fitView(img, this.size);
+  }
+
+  private syncCatalogs(): void {
+    this.markers = (this.model.get("_catalogs") ?? []).map(markersFromTrait);
+    this.request();
+  }
+
+  private pushView(): void {
+    if (this.pushTimer) return;
+    this.pushTimer = window.setTimeout(() => {
+      this.pushTimer = 0;
+      const img = this.image();
+      if (!img || !this.view || this.signal.aborted) return;
+      this.model.set("_view", { key: img.key, x: this.view.cx, y: this.view.cy, fov: V.zoomToFov(this.view.zoom, this.size) });
+      this.model.save_changes();
+    }, 120);
+  }
+
+  private pan(dx: number, dy: number): void {
+    if (!this.view) return;
+    this.view = { ...this.view, cx: this.view.cx - dx / this.view.zoom, cy: this.view.cy + dy / this.view.zoom };
+    this.changed();
+  }
+
+  private zoom(factor: number, sx = this.size.width / 2, sy = this.size.height / 2): void {
+    if (!this.view) return;
+    this.view = V.zoomAbout(this.view, this.size, factor, sx, sy);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.pushView();
+    this.updateReadout();
+    this.request();
+  }
+
+  private action(name: string): void {
+    const img = this.image();
+    if (name === "zoomIn") this.zoom(2);
+    else if (name === "zoomOut") this.zoom(0.5);
+    else if (name === "mask") {
+      this.model.set("show_mask", !this.model.get("show_mask"));
+      this.model.save_changes();
+    } else if (name === "blink") this.blink();
+    else if (img && name === "fit") {
+      this.view = V.fitView(img, this.size);
+      this.changed();
+    } else if (img && this.view && name === "one") {
+      this.view = { ...this.view, zoom: 1 / this.size.dpr };
+      this.changed();
+    }
+  }
+
+  private blink(): void {
+    const keys = Object.keys(this.model.get("_images"));
+    if (keys.length < 2) return;
+    const next = keys[(keys.indexOf(this.model.get("_displayed")) + 1) % keys.length];
+    this.model.set("_displayed", next);
+    this.model.save_changes();
+    this.sync();
+  }
+
+  private click(sx: number, sy: number): void {
+    const img = this.image();
+    if (!img || !this.view) return;
+    const [x, y] = V.screenToImage(this.view, this.size, sx, sy);
+    this.model.send({ kind: MSG_CLICK, key: img.key, x, y });
+  }
+
+  private updateReadout(): void {
+    const img = this.image();
+    if (!img || !this.view || !this.cursor) {
+      this.dom.status.textContent = "";
+      return;
+    }
+    const [x, y] = V.screenToImage(this.view, this.size, ...this.cursor);
+    const grid = this.grid(img);
+    this.dom.status.textContent = readout(img, x, y, valueAt(this.cache, img, x, y), grid);
+    this.dom.root.dataset.cursor = `${x},${y}`;
+    if (grid) this.dom.root.dataset.cursorSky = grid.pixelToSky(x, y).join(",");
+  }
+
+  private async onMessage(msg: any, buffers: DataView[]): Promise<void> {
+    if (msg?.kind === MSG_ERROR) {
+      if (msg.id != null) this.sched.fail(msg.id);
+      this.dom.error.textContent = String(msg.error).trim().split("\n").pop() ?? "";
+      this.request();
+    } else if (msg?.kind === MSG_TILE && buffers?.length === 1) {
+      const addr: TileAddress = { key: msg.key, plane: msg.plane, level: msg.level, tx: msg.tx, ty: msg.ty };
+      const values = await decodeTile(msg as TileHeader, buffers[0]);
+      this.sched.resolve(addr);
+      if (this.signal.aborted || !this.model.get("_images")[addr.key]) return;
+      this.cache.put({ ...addr, width: msg.shape[1], height: msg.shape[0], values });
+      this.dom.root.dataset.received = String(Number(this.dom.root.dataset.received ?? 0) + 1);
+      this.updateReadout();
+      this.request();
+    }
+  }
+
+  /** Ask for a repaint on the next animation frame. */
+  request(): void {
+    if (this.frame || this.signal.aborted) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    this.measure();
+    const { width, height, dpr } = this.size;
+    this.renderer.clear(this.background);
+    const octx = this.dom.overlay.getContext("2d") as CanvasRenderingContext2D;
+    octx.setTransform(1, 0, 0, 1, 0, 0);
+    octx.clearRect(0, 0, this.dom.overlay.width, this.dom.overlay.height);
+    const img = this.image();
+    const display = img && this.displays.get(img.key);
+    if (!img || !this.view || !display) return;
+    const view = this.view;
+    const target = V.levelFor(img, view, this.size);
+    const planes: Plane[] = [PLANE_DATA];
+    if (this.model.get("show_mask") && img.has_mask) planes.push(PLANE_MASK);
+    let drawn = 0;
+    const wanted: TileAddress[] = [];
+    for (const plane of planes) {
+      wanted.push(this.overview(img, plane));
+      for (let level = img.levels.length - 1; level >= target; level--) {
+        for (const t of this.cache.at(img.key, plane, level)) {
+          const [x0, y0, x1, y1] = V.tileBounds(img, level, t.tx, t.ty);
+          const [l, b] = V.imageToScreen(view, this.size, x0, y0);
+          const [r, tp] = V.imageToScreen(view, this.size, x1, y1);
+          if (r < 0 || l > width || b < 0 || tp > height) continue;
+          const rect: [number, number, number, number] = [l * dpr, tp * dpr, r * dpr, b * dpr];
+          if (plane === PLANE_DATA) this.renderer.drawTile(t, rect, display);
+          else this.renderer.drawMask(t, rect, MASK_COLOR);
+          drawn++;
+        }
+      }
+      for (const [tx, ty] of V.visibleTiles(img, view, this.size, target)) wanted.push({ key: img.key, plane, level: target, tx, ty });
+    }
+    this.sched.update(wanted, (a) => this.cache.has(a));
+    octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawMarkers(octx, this.markers, view, this.size);
+    const grid = this.grid(img);
+    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, themeColor(this.dom.root, "--jp-ui-font-color1", "#ffffff"));
+    const ds = this.dom.root.dataset;
+    ds.frames = String(Number(ds.frames ?? 0) + 1);
+    ds.drawn = String(drawn);
+    ds.level = String(target);
+    ds.requested = String(this.sched.stats.requested);
+    ds.cancelled = String(this.sched.stats.cancelled);
+    ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom });
+  }
+
+  private destroy(ro: ResizeObserver): void {
+    ro.disconnect();
+    for (const [ev, fn] of this.listeners) this.model.off(ev as any, fn);
+    if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    this.sched.reset();
+    this.cache.clear();
+    this.renderer.destroy();
+    this.dom.root.remove();
+  }
+}
+
+

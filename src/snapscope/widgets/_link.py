@@ -1,0 +1,85 @@
+"""Lock several ``ImageWidget`` views together by sky position (as DS9's "lock frame wcs").
+
+When one view is panned or zoomed (in the browser or from Python), the others are moved so that
+their centre shows the same sky position at the same angular scale, each through its own
+image's WCS. Views of images without a WCS follow in pixel coordinates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ViewLock", "lock_views"]
+
+
+class ViewLock:
+    """A group of widgets whose views follow each other; ``unlock()`` releases them.
+
+    Parameters
+    ----------
+    widgets : sequence of ImageWidget
+    """
+
+    def __init__(self, widgets: Any) -> None:
+        self.widgets = list(widgets)
+        self._busy = False
+        for w in self.widgets:
+            w.observe(self._moved, names="_view")
+
+    def unlock(self) -> None:
+        """Stop following."""
+        for w in self.widgets:
+            w.unobserve(self._moved, names="_view")
+
+    def _moved(self, change: dict) -> None:
+        if self._busy or not change["new"]:
+            return
+        source = change["owner"]
+        entry = source._entry_by_key(change["new"]["key"])
+        if entry is None:
+            return
+        view = change["new"]
+        self._busy = True
+        try:
+            for other in self.widgets:
+                if other is not source:
+                    _follow(other, entry, view)
+        finally:
+            self._busy = False
+
+
+def _follow(widget: Any, entry: Any, view: dict) -> None:
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    target = widget._entry_by_key(widget._displayed)
+    if target is None:
+        return
+    x, y, fov = view["x"], view["y"], view["fov"]
+    if entry.wcs is not None and target.wcs is not None:
+        sky = entry.wcs.pixel_to_world(x, y)
+        tx, ty = (float(v) for v in target.wcs.world_to_pixel(sky))
+        ratio = (
+            proj_plane_pixel_scales(entry.wcs.celestial).mean()
+            / proj_plane_pixel_scales(target.wcs.celestial).mean()
+        )
+        x, y, fov = tx, ty, fov * float(ratio)
+    widget._viewport_from_browser(target, float(x), float(y), float(fov))
+    widget._set_traits(_view={"key": target.key, "x": float(x), "y": float(y), "fov": float(fov)})
+
+
+def lock_views(*widgets: Any) -> ViewLock:
+    """Lock the views of several widgets together by sky position.
+
+    Parameters
+    ----------
+    *widgets : ImageWidget
+        Two or more widgets.
+
+    Returns
+    -------
+    ViewLock
+        Call its ``unlock()`` to release the views.
+    """
+    if len(widgets) < 2:
+        raise ValueError("lock_views needs at least two widgets")
+    return ViewLock(widgets)

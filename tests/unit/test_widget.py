@@ -1,0 +1,262 @@
+"""ImageWidget logic without a browser: the custom-message handler driven directly."""
+
+import asyncio
+
+import numpy as np
+import pytest
+from astropy.nddata import NDData
+from astropy.visualization import LogStretch, SqrtStretch
+from astropy.wcs import WCS
+from test_widget_helpers import ImageWidget, RecordingWidget
+
+from snapscope.image import Numpy2DImage
+from snapscope.widgets import lock_views
+from snapscope.widgets._protocol import MSG_ERROR, MSG_TILE
+
+
+def tan_wcs(crval=(150.0, 2.0), crpix=(128.0, 128.0), scale=0.11 / 3600):
+    w = WCS(naxis=2)
+    w.wcs.crpix, w.wcs.crval = list(crpix), list(crval)
+    w.wcs.cdelt = [-scale, scale]
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    return w
+
+
+@pytest.fixture
+def sky():
+    """A fresh 300 × 520 float32 image (not square, not a multiple of the tile size)."""
+    rng = np.random.default_rng(3)
+    return (1000 + 10 * rng.standard_normal((300, 520))).astype(np.float32)
+
+
+def tile_request(widget, rid, level=0, tx=0, ty=0, plane="data", key=None):
+    widget.browser(
+        {
+            "kind": "tile",
+            "id": rid,
+            "key": key or widget._displayed,
+            "plane": plane,
+            "level": level,
+            "tx": tx,
+            "ty": ty,
+        }
+    )
+
+
+def test_constructible_without_arguments_and_bundle_exists():
+    w = ImageWidget()
+    assert "snapscope-viewer" in str(w._esm)  # the bundle (not a CDN URL) is the front end
+    assert w.image_labels == ()
+
+
+def test_load_pushes_overview_after_one_state_update(sky):
+    w = RecordingWidget()
+    states = []
+    w.comm.send = lambda data=None, metadata=None, buffers=None: states.append(data)
+    w.load_image(sky)
+    updates = [s for s in states if s and s.get("method") == "update"]
+    assert len(updates) == 1
+    assert {"_images", "_displayed", "_displays", "_view"} <= set(updates[0]["state"])
+    ((content, buffers),) = w.sent
+    img = w._images[w._displayed]
+    assert content["kind"] == MSG_TILE and content["id"] is None
+    assert content["level"] == len(img["levels"]) - 1 == 2
+    assert len(buffers) == 1 and isinstance(buffers[0], bytes | memoryview)
+
+
+def test_tile_request_is_answered_with_header_and_one_buffer(sky):
+    w = RecordingWidget()
+    w.load_image(sky)
+    w.sent.clear()
+    tile_request(w, 7, level=0, tx=1, ty=1)
+    ((content, buffers),) = w.sent
+    assert (content["id"], content["level"], content["tx"], content["ty"]) == (7, 0, 1, 1)
+    h, w_ = content["shape"]
+    assert (h, w_) == (300 - 256, 256)
+    values = np.frombuffer(buffers[0], "<f2").reshape(h, w_)
+    np.testing.assert_allclose(values, sky[256:300, 256:512], rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (
+            {"kind": "tile", "id": 1, "key": "nope", "level": 0, "tx": 0, "ty": 0},
+            "no image with key",
+        ),
+        (
+            {"kind": "tile", "id": 2, "key": 5, "level": 0, "tx": 0, "ty": 0},
+            "'key' must be a string",
+        ),
+        ({"kind": "tile", "id": 3, "key": None, "level": -1, "tx": 0, "ty": 0}, "must be"),
+        ({"kind": "tile", "id": 4, "level": 9, "tx": 0, "ty": 0}, "level 9 does not exist"),
+        ({"kind": "tile", "id": 5, "level": 0, "tx": 5, "ty": 0}, "outside level 0"),
+        ({"kind": "tile", "id": 6, "level": 0, "tx": 0, "ty": 0, "plane": "mask"}, "no mask"),
+        ({"kind": "bogus", "id": 8}, "unknown message kind"),
+        ({"kind": "cancel", "ids": "all"}, "must be a list"),
+        (["not", "a", "dict"], "unknown message kind"),
+    ],
+)
+def test_bad_requests_get_an_error_reply(sky, content, match):
+    w = RecordingWidget()
+    w.load_image(sky)
+    w.sent.clear()
+    if isinstance(content, dict) and "key" not in content and content.get("kind") == "tile":
+        content = {**content, "key": w._displayed}
+    w.browser(content)
+    ((reply, buffers),) = w.sent
+    assert reply["kind"] == MSG_ERROR and buffers == []
+    assert reply["id"] == (content.get("id") if isinstance(content, dict) else None)
+    assert match in reply["error"]
+    assert len(w.errors) == 1
+
+
+def test_cancel_drops_queued_requests_when_an_event_loop_runs(sky):
+    w = RecordingWidget()
+    w.load_image(sky)
+    w.sent.clear()
+
+    async def session():
+        for rid in range(1, 5):
+            tile_request(w, rid, level=0, tx=rid % 3, ty=0)
+        w.browser({"kind": "cancel", "ids": [2, 3]})
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    asyncio.run(session())
+    assert [c["id"] for c, _ in w.replies(MSG_TILE)] == [1, 4]
+    assert w.tiles.stats["cancelled"] == 2 and w.tiles.pending == 0
+
+
+def test_ready_pushes_the_overview_again(sky):
+    w = RecordingWidget()
+    w.browser({"kind": "ready"})
+    assert w.sent == []  # no image yet: nothing to push
+    w.load_image(sky)
+    w.sent.clear()
+    w.browser({"kind": "ready"})
+    ((content, _),) = w.sent
+    assert content["id"] is None and content["level"] == 2
+
+
+def test_closed_comm_does_not_raise(sky):
+    w = ImageWidget()
+    w.load_image(sky)
+    key = w._displayed
+    w.close()
+    w._handle_custom_msg(w, {"kind": "tile", "id": 1, "key": key, "level": 0, "tx": 0, "ty": 0}, [])
+    w._handle_custom_msg(w, {"kind": "ready"}, [])
+
+
+def test_two_widgets_share_the_pyramid_of_one_image(sky):
+    image = Numpy2DImage(data=sky, wcs=tan_wcs())
+    a, b = RecordingWidget(), RecordingWidget()
+    a.load_image(image)
+    b.load_image(image)
+    ea, eb = a._entries["default"], b._entries["default"]
+    assert ea.key != eb.key
+    assert a.tiles.pyramid(ea).key == b.tiles.pyramid(eb).key  # same cached tiles
+    a.set_stretch(LogStretch())
+    assert not isinstance(b.get_stretch(), LogStretch)  # display state is per widget
+
+
+def test_all_nan_image():
+    w = RecordingWidget()
+    w.load_image(np.full((40, 60), np.nan, np.float32))
+    assert w._displays[w._displayed]["vmin"] < w._displays[w._displayed]["vmax"]
+    ((content, buffers),) = w.sent
+    assert np.isnan(np.frombuffer(buffers[0], "<f2")).all()
+
+
+@pytest.mark.parametrize("shape", [(1, 700), (700, 1), (1, 1)])
+def test_one_by_n_images(shape):
+    w = RecordingWidget()
+    w.load_image(np.arange(np.prod(shape), dtype=np.float64).reshape(shape))
+    img = w._images[w._displayed]
+    assert img["levels"][0] == list(shape)
+    assert w.get_viewport()["fov"] == max(shape)
+    tile_request(w, 1, level=0, tx=0, ty=0)
+    assert w.replies(MSG_TILE)[-1][0]["id"] == 1
+
+
+def test_no_wcs_image_has_no_grid_and_clicks_have_no_sky(sky):
+    w = RecordingWidget()
+    w.load_image(sky)
+    assert w._images[w._displayed]["wcs"] is None
+    events = []
+    w.on_click(events.append)
+    w.browser({"kind": "click", "key": w._displayed, "x": 10.2, "y": 20.7})
+    assert events == [{"x": 10.2, "y": 20.7, "ra": None, "dec": None, "image_label": "default"}]
+
+
+def test_click_with_wcs_and_failing_callback_is_isolated(sky):
+    w = RecordingWidget()
+    wcs = tan_wcs()
+    w.load_image(NDData(sky, wcs=wcs), image_label="sci")
+    events = []
+    w.on_click(lambda e: 1 / 0)
+    w.on_click(events.append)
+    w.browser({"kind": "click", "key": w._displayed, "x": 100.0, "y": 50.0})
+    ra, dec = wcs.pixel_to_world_values(100.0, 50.0)
+    assert events[0]["ra"] == pytest.approx(ra) and events[0]["dec"] == pytest.approx(dec)
+    assert "ZeroDivisionError" in w._last_error and len(w.errors) == 1
+
+
+def test_huge_memmap_is_not_read(tmp_path):
+    big = np.lib.format.open_memmap(
+        tmp_path / "big.npy", mode="w+", dtype="<f4", shape=(20000, 20000)
+    )
+    big[:512, :512] = 7.0
+    big.flush()
+    ro = np.load(tmp_path / "big.npy", mmap_mode="r")
+    w = RecordingWidget()
+    w.load_image(ro)
+    entry = w._entries["default"]
+    assert entry.array is ro or entry.array.base is ro or isinstance(entry.array, np.memmap)
+    w.sent.clear()
+    tile_request(w, 1, level=0, tx=0, ty=0)
+    ((content, buffers),) = w.sent
+    assert np.frombuffer(buffers[0], "<f2").reshape(content["shape"])[0, 0] == 7.0
+
+
+def test_browser_pan_updates_viewport_keeping_units(sky):
+    w = RecordingWidget()
+    wcs = tan_wcs()
+    w.load_image(NDData(sky, wcs=wcs))
+    w._view = {"key": w._displayed, "x": 100.0, "y": 80.0, "fov": 50.0}  # as the browser does
+    vp = w.get_viewport(sky_or_pixel="pixel")
+    assert vp["center"][0] == pytest.approx(100.0) and vp["fov"] == pytest.approx(50.0)
+    assert w.get_viewport()["center"].separation(wcs.pixel_to_world(100, 80)).arcsec < 1e-6
+
+
+def test_stretch_and_cuts_change_sends_no_pixels(sky):
+    w = RecordingWidget()
+    w.load_image(sky)
+    w.sent.clear()
+    w.set_stretch(SqrtStretch())
+    w.set_cuts((990, 1010))
+    w.set_colormap("viridis")
+    assert w.sent == []
+    d = w._displays[w._displayed]
+    assert (d["vmin"], d["vmax"], d["stretch"]["name"], d["cmap"]) == (990, 1010, "sqrt", "viridis")
+    assert len(d["cmap_lut"]) == 1024
+
+
+def test_blink_and_lock_follow_sky_position(sky):
+    w1, w2 = RecordingWidget(), RecordingWidget()
+    w1.load_image(NDData(sky, wcs=tan_wcs()), image_label="a")
+    w1.load_image(NDData(sky, wcs=tan_wcs(crpix=(150.0, 100.0))), image_label="b")
+    assert w1.displayed_label == "b"
+    w1.blink()
+    assert w1.displayed_label == "a"
+    w2.load_image(NDData(sky, wcs=tan_wcs(crpix=(138.0, 128.0), scale=0.22 / 3600)))
+    lock = lock_views(w1, w2)
+    w1.set_viewport(center=(200.0, 100.0), fov=80.0, image_label="a")
+    v2 = w2._view
+    sky1 = w1._entries["a"].wcs.pixel_to_world(200.0, 100.0)
+    sky2 = w2._entries["default"].wcs.pixel_to_world(v2["x"], v2["y"])
+    assert sky1.separation(sky2).arcsec < 1e-6
+    assert v2["fov"] == pytest.approx(40.0, rel=1e-6)
+    lock.unlock()
+    w1.set_viewport(center=(10.0, 10.0), image_label="a")
+    assert w2._view == v2

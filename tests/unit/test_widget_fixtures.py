@@ -1,0 +1,157 @@
+"""Numbers shared by the Python and the JS tests (js/tests/fixtures/*.json).
+
+The same stretch cases are checked here against ``snapscope.tiles.render_rgba`` and in
+``js/tests/stretch.test.ts`` against the shader's CPU twin; the same WCS grids and points are
+checked here and in ``js/tests/wcs.test.ts``. Regenerate with ``SNAPSCOPE_REGEN_FIXTURES=1``.
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.visualization import stretch as st
+from astropy.wcs import WCS, Sip
+
+from snapscope.tiles import colormap_lut, render_rgba
+from snapscope.widgets._traits import stretch_spec
+from snapscope.widgets._wcsgrid import grid_arrays, grid_pixel_to_sky, wcs_grid
+
+FIXTURES = Path(__file__).resolve().parents[2] / "js" / "tests" / "fixtures"
+VALUES = [float("nan"), -50.0, 0.0, 3.0, 10.0, 10.001, 17.5, 25.0, 42.0, 99.9, 100.0, 1e6]
+VMIN, VMAX = 10.0, 100.0
+STRETCHES = {
+    "linear": st.LinearStretch(),
+    "linear_slope": st.LinearStretch(slope=1.5, intercept=-0.2),
+    "sqrt": st.SqrtStretch(),
+    "squared": st.SquaredStretch(),
+    "power": st.PowerStretch(0.7),
+    "powerdist": st.PowerDistStretch(100.0),
+    "invpowerdist": st.InvertedPowerDistStretch(100.0),
+    "log": st.LogStretch(),
+    "invlog": st.InvertedLogStretch(1000.0),
+    "asinh": st.AsinhStretch(0.05),
+    "sinh": st.SinhStretch(),
+    "contrastbias": st.ContrastBiasStretch(2.0, 0.4),
+    "histeq": st.HistEqStretch(np.sqrt(np.linspace(0, 1, 101))),
+}
+
+
+def expected_s(stretch, values):
+    t = np.clip(
+        (np.asarray(values, float) - VMIN) / (VMAX - VMIN), 0, 1
+    )  # ImageNormalize(clip=True)
+    with np.errstate(invalid="ignore"):
+        return np.clip(stretch(t, clip=False), 0, 1)
+
+
+def build_stretch_cases():
+    cases = []
+    for name, stretch in STRETCHES.items():
+        spec = stretch_spec(stretch)
+        s = expected_s(stretch, VALUES)
+        index = [None if math.isnan(v) else min(int(math.floor(v * 256)), 255) for v in s]
+        lut = None if spec["lut"] is None else np.frombuffer(spec["lut"], "<f4").tolist()
+        cases.append(
+            {
+                "label": name,
+                "name": spec["name"],
+                "params": spec["params"],
+                "lut": lut,
+                "s": [None if math.isnan(v) else float(v) for v in s],
+                "index": index,
+            }
+        )
+    return {
+        "vmin": VMIN,
+        "vmax": VMAX,
+        "values": [None if math.isnan(v) else v for v in VALUES],
+        "cases": cases,
+    }
+
+
+def sip_wcs():
+    w = WCS(naxis=2)
+    w.wcs.crpix, w.wcs.crval = [100.0, -300.0], [359.99, -45.0]
+    w.wcs.cdelt = [-0.11 / 3600, 0.11 / 3600]
+    w.wcs.ctype = ["RA---TAN-SIP", "DEC--TAN-SIP"]
+    a, b = np.zeros((4, 4)), np.zeros((4, 4))
+    a[2, 0], a[1, 1], a[3, 0], b[0, 2], b[2, 1] = 1e-6, -2e-6, 1e-10, 2e-6, 1e-10
+    w.sip = Sip(a, b, None, None, w.wcs.crpix)
+    return w, (4088, 4088)
+
+
+def air_wcs():
+    w = WCS(naxis=2)  # the AIDA test WCS: 10 degrees across, around the south pole
+    w.wcs.crpix, w.wcs.cdelt = [-234.75, 8.3393], [-0.066667, 0.066667]
+    w.wcs.crval, w.wcs.ctype = [0, -90], ["RA---AIR", "DEC--AIR"]
+    w.wcs.set_pv([(2, 1, 45.0)])
+    return w, (100, 150)
+
+
+def build_wcs_cases():
+    rng = np.random.default_rng(11)
+    cases = []
+    for name, (wcs, shape) in {"sip_ra0": sip_wcs(), "air_pole": air_wcs()}.items():
+        grid = wcs_grid(wcs, shape)
+        h, w = shape
+        x = np.concatenate([rng.uniform(-0.5, w - 0.5, 40), [-0.5, w - 0.5, (w - 1) / 2]])
+        y = np.concatenate([rng.uniform(-0.5, h - 0.5, 40), [-0.5, h - 0.5, (h - 1) / 2]])
+        ra, dec = wcs.pixel_to_world_values(x, y)
+        xi, eta = grid_arrays(grid)
+        g = {k: v for k, v in grid.items() if k not in ("xi", "eta")}
+        cases.append(
+            {
+                "label": name,
+                "grid": {**g, "xi": xi.tolist(), "eta": eta.tolist()},
+                "x": x.tolist(),
+                "y": y.tolist(),
+                "ra": np.asarray(ra).tolist(),
+                "dec": np.asarray(dec).tolist(),
+            }
+        )
+    return {"cases": cases}
+
+
+BUILDERS = {"stretch_cases.json": build_stretch_cases, "wcs_cases.json": build_wcs_cases}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_committed_fixture_is_current(name):
+    data = BUILDERS[name]()
+    path = FIXTURES / name
+    if os.environ.get("SNAPSCOPE_REGEN_FIXTURES"):
+        path.write_text(json.dumps(data, indent=1) + "\n")
+    committed = json.loads(path.read_text())
+    assert json.dumps(committed, sort_keys=True) == json.dumps(
+        json.loads(json.dumps(data)), sort_keys=True
+    ), f"regenerate {path} with SNAPSCOPE_REGEN_FIXTURES=1"
+
+
+@pytest.mark.parametrize("case", build_stretch_cases()["cases"], ids=lambda c: c["label"])
+def test_render_rgba_agrees_with_the_stretch_cases(case):
+
+    lut = np.asarray(colormap_lut("viridis"))
+    rgba = np.asarray(
+        render_rgba(np.array([VALUES], np.float32), VMIN, VMAX, STRETCHES[case["label"]], "viridis")
+    )
+    for k, index in enumerate(case["index"]):
+        if index is not None:
+            assert list(rgba[0, k][:3]) == list(lut[index][:3]), (case["label"], VALUES[k])
+
+
+@pytest.mark.parametrize("case", build_wcs_cases()["cases"], ids=lambda c: c["label"])
+def test_wcs_grid_interpolation_is_within_a_milliarcsecond(case):
+    grid = {
+        **case["grid"],
+        "xi": np.array(case["grid"]["xi"]).tobytes(),
+        "eta": np.array(case["grid"]["eta"]).tobytes(),
+    }
+    ra, dec = grid_pixel_to_sky(grid, case["x"], case["y"])
+    r1, d1, r2, d2 = map(np.radians, (ra, dec, case["ra"], case["dec"]))
+    hav = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2
+    sep_arcsec = np.degrees(2 * np.arcsin(np.sqrt(hav))) * 3600
+    assert sep_arcsec.max() < 1e-3
+    assert case["grid"]["max_error_arcsec"] < 1e-3
