@@ -112,8 +112,9 @@ class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
     epsf : bool, optional
         True when the image already includes the pixel response (an effective PSF, as made by
         photutils' ``EPSFBuilder`` or the snapscope simulator); False when it is the optical
-        PSF and stamps must integrate it over pixels (snappl's convention). Default: the FITS
-        header's ``EPSF`` keyword, else True for ``psffile`` and False for ``data``.
+        PSF and stamps must integrate it over pixels (snappl's convention). Default: False for
+        ``data``; for ``psffile``, True unless the header's ``PSFTYPE`` (written by the
+        simulator as ``'ePSF'``) names another kind.
     normalize : bool
         Divide the image by its sum (the caller's array is not modified).
     **kwargs
@@ -132,7 +133,7 @@ class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
         super().__init__(**kwargs)
         self._data, self._oversamp, header = _load(data, psffile, oversample_factor, normalize)
         if epsf is None:
-            epsf = bool(header.get("EPSF", True)) if header is not None else False
+            epsf = header is not None and str(header.get("PSFTYPE", "ePSF")).lower() == "epsf"
         self.epsf = bool(epsf)
         n = self._oversamp
         effective = self._data
