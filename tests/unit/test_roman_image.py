@@ -81,6 +81,12 @@ def make_model(rng, with_wcs=True):
     model.meta.exposure.exposure_time = 86.4
     model.meta.photometry.conversion_megajanskys = CONVERSION
     model.meta.photometry.pixel_area = PIXEL_AREA
+    model.meta.statistics = {
+        "zodiacal_light": 0.0,
+        "image_median": 5.0,
+        "image_rms": 1.0,
+        "good_pixel_fraction": 0.9,
+    }
     model.meta.wcs = make_gwcs() if with_wcs else None
     return model
 
@@ -155,14 +161,14 @@ def test_properties(image):
     assert image.observation_id == "r00032010010010010040001"
     assert image.mjd == pytest.approx((START + END) / 2, abs=1e-9)  # mid-exposure, as snappl
     assert image.exptime == 86.4
-    assert image.sky_level is None
+    assert image.sky_level == 5.0  # meta.statistics.image_median
     assert image._default_db_format == 100
     assert image.__dict__["_data"] is None  # nothing above read pixels
 
 
 def test_placeholders_are_none(files):
     im = RomanDatamodelImage(full_filepath=files["placeholder"])
-    assert (im.observation_id, im.exptime, im.sca) == (None, None, 1)
+    assert (im.observation_id, im.exptime, im.sky_level, im.sca) == (None, None, None, 1)
     assert im.band == "F062"
     with pytest.raises(ValueError, match="no usable meta.photometry"):
         im.get_zeropoint()

@@ -97,8 +97,10 @@ class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
     spline at the requested sub-pixel position.
 
     Differences from snappl: any integer oversampling (odd or even) and any square size is
-    accepted, and the PSF may be read from a FITS file with an ``OVERSAMP`` keyword (e.g. the
-    simulator's ``epsf_{band}_{sca}.fits``).
+    accepted; the PSF may be read from a FITS file with an ``OVERSAMP`` keyword (e.g. the
+    simulator's ``epsf_{band}_{sca}.fits``); ``x, y`` only set the default position of
+    :meth:`get_stamp` (in snappl a fractional ``x, y`` also means the PSF in ``data`` is off
+    centre by that fraction).
 
     Parameters
     ----------
