@@ -232,7 +232,11 @@ class GWCS(BaseWCS):
 
     def world_to_pixel(self, ra: Any, dec: Any) -> tuple[Any, Any]:
         """Convert (ra, dec) in degrees to 0-origin pixel coordinates."""
-        x, y = self._gwcs.invert(np.asarray(ra, float), np.asarray(dec, float), with_bounding_box=False)
+        ra_a, dec_a = np.asarray(ra, float), np.asarray(dec, float)
+        try:
+            x, y = self._gwcs.invert(ra_a, dec_a, with_bounding_box=False)
+        except (AttributeError, NotImplementedError):  # no analytic inverse: solve numerically
+            x, y = self._gwcs.numerical_inverse(ra_a, dec_a, with_bounding_box=False)
         return _shape_output(ra, x, y)
 
     def get_astropy_wcs(self, readonly: bool = True, degree: int | None = 5) -> Any:
