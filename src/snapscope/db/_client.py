@@ -1,0 +1,159 @@
+"""The database client: one psycopg connection pool per DSN.
+
+Decisions (for notebooks on a JupyterHub sharing one PostgreSQL, and for Binder):
+
+* **Pool, sized for many idle kernels.** ``min_size=0`` and ``max_idle=300`` s: a kernel that is
+  not searching holds no server connection, so a hub with a hundred users does not exhaust
+  ``max_connections``; ``max_size=4`` lets batch work (ingest threads) run in parallel.
+* **Reconnect.** Every connection is checked when it leaves the pool (one round trip, ~0.1 ms on
+  a local server), so a server restart between two calls is invisible. A read that loses its
+  connection mid-query is retried once on a fresh connection. When the server cannot be
+  reached within ``timeout`` seconds the call raises
+  :class:`~snapscope.exceptions.DatabaseUnavailableError` naming the server (never the password)
+  and what to do next.
+* **Autocommit connections, explicit transactions.** Reads never leave a session "idle in
+  transaction"; every write runs inside ``with client.transaction() as conn:``, so it is all or
+  nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from snapscope.exceptions import DatabaseError, DatabaseUnavailableError
+
+__all__ = ["DBClient", "redact_dsn"]
+
+
+def redact_dsn(dsn: str) -> str:
+    """Return ``dsn`` with any password replaced by ``***``."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:  # not parseable: show nothing that could be secret
+        return "<unparseable DSN>"
+    if "password" in params:
+        params["password"] = "***"
+    return make_conninfo(**params)
+
+
+class DBClient:
+    """A pooled connection to the snapscope catalogue; pass it as any ``dbclient=`` argument.
+
+    Parameters
+    ----------
+    dsn : str
+        libpq connection string or URI.
+    max_size : int
+        Most connections this client opens at once.
+    timeout : float
+        Seconds to wait for a connection before raising DatabaseUnavailableError.
+    """
+
+    def __init__(self, dsn: str, *, max_size: int = 4, timeout: float = 10.0) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.dsn = dsn
+        self.timeout = timeout
+        self._pool = ConnectionPool(
+            dsn,
+            min_size=0,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            timeout=timeout,
+            max_idle=300.0,
+            reconnect_timeout=timeout,
+            name="snapscope",
+            open=True,
+        )
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<DBClient {redact_dsn(self.dsn)}>"
+
+    def __enter__(self) -> DBClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection of the pool."""
+        self._pool.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._pool.closed
+
+    def _unavailable(self, err: BaseException) -> DatabaseUnavailableError:
+        return DatabaseUnavailableError(
+            f"cannot reach the snapscope database at {redact_dsn(self.dsn)} ({err}). "
+            "Is the server running? Start the embedded one with `snapscope db start`, "
+            "or set SNAPSCOPE_DSN to your hub's server."
+        )
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """Yield a pooled psycopg connection (autocommit); errors become snapscope errors."""
+        import psycopg
+        from psycopg_pool import PoolClosed, PoolTimeout
+
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except (PoolTimeout, PoolClosed) as err:
+            raise self._unavailable(err) from err
+        except psycopg.errors.UndefinedTable as err:
+            raise DatabaseError(
+                f"{err.diag.message_primary} in {redact_dsn(self.dsn)}: the snapscope schema is "
+                "missing or old; run `snapscope db migrate`"
+            ) from err
+        except psycopg.errors.InsufficientPrivilege as err:
+            raise DatabaseError(f"permission denied: {err.diag.message_primary}") from err
+        except psycopg.errors.QueryCanceled as err:
+            raise DatabaseError(f"query cancelled: {err}") from err
+        except psycopg.OperationalError as err:
+            raise self._unavailable(err) from err
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """Yield a connection inside one transaction (committed at exit, rolled back on error)."""
+        with self.connection() as conn, conn.transaction():
+            yield conn
+
+    def fetch(self, query: Any, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict]:
+        """Run a read-only query and return its rows as dicts (retried once on a lost connection).
+
+        Parameters
+        ----------
+        query : str or psycopg.sql.Composable
+            The SQL, with ``%s`` / ``%(name)s`` placeholders.
+        params : sequence or dict, optional
+            Values of the placeholders.
+        """
+        from psycopg.rows import dict_row
+
+        for attempt in (0, 1):
+            try:
+                with self.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute(query, params)
+                    return cur.fetchall()
+            except DatabaseUnavailableError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def execute(self, query: Any, params: Sequence[Any] | dict[str, Any] | None = None) -> int:
+        """Run one statement in its own transaction; return the number of rows it touched."""
+        with self.transaction() as conn:
+            return conn.execute(query, params).rowcount
+
+    def server_version(self) -> str:
+        """Return the server's version string (e.g. ``"15.18"``)."""
+        return self.fetch("SHOW server_version")[0]["server_version"]

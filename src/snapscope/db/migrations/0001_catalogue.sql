@@ -1,0 +1,66 @@
+-- snapscope catalogue, part 1: provenance and the L2 image table.
+-- Same tables, columns and meanings as snappl (provenance, provenance_upstream, provenance_tag,
+-- l2image), with these deliberate differences:
+--   * corners, exptime and position_angle are double precision (snappl: real, ~0.04" rounding);
+--   * width/height are integer (a 20k x 20k mosaic does not fit a smallint);
+--   * band, mjd and exptime may be NULL: headers of plain FITS files often lack them, and the
+--     Image API reports unknown values as None;
+--   * btree indexes only where they pay (provenance, mjd, observation_id, filepath): position
+--     searches use the spatial index of 0002, not per-corner indexes.
+
+CREATE TABLE provenance (
+    id uuid PRIMARY KEY,
+    environment integer,
+    env_major integer,
+    env_minor integer,
+    process text NOT NULL,
+    major integer NOT NULL,
+    minor integer NOT NULL,
+    params jsonb NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE provenance_upstream (
+    downstream_id uuid NOT NULL REFERENCES provenance(id) ON DELETE CASCADE,
+    upstream_id uuid NOT NULL REFERENCES provenance(id) ON DELETE RESTRICT,
+    PRIMARY KEY (downstream_id, upstream_id)
+);
+CREATE INDEX provenance_upstream_upstream_idx ON provenance_upstream (upstream_id);
+
+CREATE TABLE provenance_tag (
+    tag text NOT NULL,
+    process text NOT NULL,
+    provenance_id uuid NOT NULL REFERENCES provenance(id) ON DELETE RESTRICT,
+    PRIMARY KEY (tag, process)
+);
+CREATE INDEX provenance_tag_provenance_idx ON provenance_tag (provenance_id);
+
+CREATE TABLE l2image (
+    id uuid PRIMARY KEY,
+    provenance_id uuid NOT NULL REFERENCES provenance(id) ON DELETE RESTRICT,
+    observation_id text,
+    sca integer,
+    band text,
+    ra double precision NOT NULL,
+    dec double precision NOT NULL,
+    ra_corner_00 double precision NOT NULL,
+    ra_corner_01 double precision NOT NULL,
+    ra_corner_10 double precision NOT NULL,
+    ra_corner_11 double precision NOT NULL,
+    dec_corner_00 double precision NOT NULL,
+    dec_corner_01 double precision NOT NULL,
+    dec_corner_10 double precision NOT NULL,
+    dec_corner_11 double precision NOT NULL,
+    filepath text NOT NULL UNIQUE,
+    extension text[],
+    width integer,
+    height integer,
+    format smallint NOT NULL DEFAULT 0,
+    mjd double precision,
+    exptime double precision,
+    properties jsonb DEFAULT '{}',
+    position_angle double precision
+);
+COMMENT ON COLUMN l2image.format IS 'Image._format_def key: 0 unknown, 1/2 OU2024 FITS, 10 FITSImage, 11 FITSImageStdHeaders, 100/101 Roman datamodel';
+CREATE INDEX l2image_provenance_idx ON l2image (provenance_id);
+CREATE INDEX l2image_mjd_idx ON l2image (mjd);
+CREATE INDEX l2image_observation_idx ON l2image (observation_id);
