@@ -1,0 +1,150 @@
+"""Writing the simulator's files: OU2024-layout FITS, ECSV tables and JSON, all atomically.
+
+Every file is written to a hidden temporary file in the same directory and moved into place with
+``os.replace``, so an interrupted run leaves either the old file or the new one, never half a
+file. Gzip output uses a fixed header time stamp, so the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "atomic_path",
+    "clean_wcs_header",
+    "write_exposure_fits",
+    "write_table",
+    "write_text_if_changed",
+    "write_json_if_changed",
+    "exposure_filename",
+    "truth_filename",
+]
+
+#: Keys of GalSim's WCS header that are not WCS (or describe an HDU that is not ours).
+_DROP = {"SIMPLE", "BITPIX", "NAXIS", "EXTEND", "BZERO", "BSCALE", "EQUINOX"}
+#: Gzip level: 6 costs about a third of the time of 9 for the same size on these images.
+GZIP_LEVEL = 6
+
+
+def exposure_filename(band: str, pointing: int, sca: int, gzip: bool = False) -> str:
+    """OU2024 image file name."""
+    return f"Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits" + (".gz" if gzip else "")
+
+
+def truth_filename(band: str, pointing: int, sca: int) -> str:
+    """Truth-table file name (OU2024's name with an ``.ecsv`` extension)."""
+    return f"Roman_TDS_index_{band}_{pointing}_{sca}.ecsv"
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` when the block succeeds.
+
+    The temporary file is removed if the block raises (including KeyboardInterrupt).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def clean_wcs_header(galsim_header: Any) -> list[tuple[str, Any, str]]:
+    """GalSim's TAN-SIP WCS header as ``(key, value, comment)`` cards, without its private keys.
+
+    Drops ``GS_*`` and the structural keys GalSim adds, replaces EQUINOX by ``RADESYS = 'ICRS'``
+    and turns numpy scalars into Python ones.
+    """
+    header = galsim_header.header
+    cards = []
+    for card in header.cards:
+        if card.keyword.startswith("GS_") or card.keyword in _DROP:
+            continue
+        value = card.value.item() if isinstance(card.value, np.generic) else card.value
+        cards.append((card.keyword, value, card.comment))
+    cards.append(("RADESYS", "ICRS", "celestial frame"))
+    return cards
+
+
+def write_exposure_fits(
+    path: Path,
+    sci: np.ndarray,
+    err: np.ndarray,
+    dq: np.ndarray,
+    cards: list[tuple[str, Any, str]],
+    primary: list[tuple[str, Any, str]],
+    compress: bool,
+) -> None:
+    """Write HDU0 (header only) and SCI/ERR/DQ image HDUs that each carry ``cards``.
+
+    Parameters
+    ----------
+    path : Path
+        Destination (``.fits`` or ``.fits.gz``).
+    sci, err : numpy.ndarray
+        float32 planes.
+    dq : numpy.ndarray
+        uint32 flags.
+    cards : list of (key, value, comment)
+        The full image header (WCS and exposure keywords).
+    primary : list of (key, value, comment)
+        Keywords of the primary header.
+    compress : bool
+        Gzip the file.
+    """
+    from astropy.io import fits
+
+    header = fits.Header(cards)
+    hdus = fits.HDUList([fits.PrimaryHDU(header=fits.Header(primary))])
+    for name, plane in (("SCI", sci), ("ERR", err), ("DQ", dq)):
+        hdus.append(fits.ImageHDU(plane, header=header.copy(), name=name))
+    with atomic_path(path) as tmp:
+        if compress:
+            with (
+                open(tmp, "wb") as raw,
+                gzip.GzipFile(
+                    filename=Path(path).name,
+                    mode="wb",
+                    fileobj=raw,
+                    compresslevel=GZIP_LEVEL,
+                    mtime=0,
+                ) as gz,
+            ):
+                hdus.writeto(gz)
+        else:
+            hdus.writeto(tmp)
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless ``path`` already holds exactly it; True if the file was written."""
+    path = Path(path)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return True
+
+
+def write_table(path: Path, table: Any) -> bool:
+    """Write an astropy Table as ECSV (unless unchanged); True if the file was written."""
+    buffer = io.StringIO()
+    table.write(buffer, format="ascii.ecsv")
+    return write_text_if_changed(path, buffer.getvalue())
+
+
+def write_json_if_changed(path: Path, obj: Any) -> bool:
+    """Write ``obj`` as JSON (unless unchanged); True if the file was written."""
+    return write_text_if_changed(
+        path, json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    )
