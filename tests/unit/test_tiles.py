@@ -35,10 +35,10 @@ def reference_level(data, bad, level):
     out = np.full((math.ceil(ny / f), math.ceil(nx / f)), np.nan)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            block = np.asarray(data[i * f:(i + 1) * f, j * f:(j + 1) * f], dtype=np.float64)
+            block = np.asarray(data[i * f : (i + 1) * f, j * f : (j + 1) * f], dtype=np.float64)
             ok = np.isfinite(block)
             if bad is not None:
-                ok &= ~bad[i * f:(i + 1) * f, j * f:(j + 1) * f]
+                ok &= ~bad[i * f : (i + 1) * f, j * f : (j + 1) * f]
             if ok.any():
                 out[i, j] = block[ok].sum() / ok.sum()
     return out
@@ -54,13 +54,14 @@ def stitch(pyr, level):
         for tx in range(ntx):
             t = pyr.tile(level, tx, ty)
             assert t.shape == (min(ts, ny - ty * ts), min(ts, nx - tx * ts))
-            out[ty * ts:ty * ts + t.shape[0], tx * ts:tx * ts + t.shape[1]] = t
+            out[ty * ts : ty * ts + t.shape[0], tx * ts : tx * ts + t.shape[1]] = t
     return out
 
 
 def assert_level(pyr, data, bad, level):
-    np.testing.assert_allclose(stitch(pyr, level), reference_level(data, bad, level),
-                               rtol=2e-6, atol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(
+        stitch(pyr, level), reference_level(data, bad, level), rtol=2e-6, atol=1e-6, equal_nan=True
+    )
 
 
 def noisy(shape, seed=0, nan_frac=0.05, inf=True):
@@ -85,15 +86,18 @@ class CountingArray:
 
 
 # ----------------------------------------------------------------------------- geometry
-@pytest.mark.parametrize(("shape", "ts", "top", "tiles0"), [
-    ((512, 512), 512, 0, (1, 1)),
-    ((513, 100), 512, 1, (2, 1)),
-    ((4088, 4088), 512, 3, (8, 8)),
-    ((1, 1000), 64, 4, (1, 16)),
-    ((1000, 1), 64, 4, (16, 1)),
-    ((1, 1), 8, 0, (1, 1)),
-    ((37, 53), 8, 3, (5, 7)),
-])
+@pytest.mark.parametrize(
+    ("shape", "ts", "top", "tiles0"),
+    [
+        ((512, 512), 512, 0, (1, 1)),
+        ((513, 100), 512, 1, (2, 1)),
+        ((4088, 4088), 512, 3, (8, 8)),
+        ((1, 1000), 64, 4, (1, 16)),
+        ((1000, 1), 64, 4, (16, 1)),
+        ((1, 1), 8, 0, (1, 1)),
+        ((37, 53), 8, 3, (5, 7)),
+    ],
+)
 def test_geometry(shape, ts, top, tiles0):
     pyr = TilePyramid(np.zeros(shape, np.float32), tile_size=ts, cache=TileCache(BIG_CACHE))
     assert pyr.shape == shape and pyr.tile_size == ts
@@ -153,6 +157,88 @@ def test_levels_equal_loop_block_means(shape, cache_bytes):
         assert_level(pyr, data, None, level)
 
 
+@pytest.mark.parametrize("cache_bytes", [BIG_CACHE, 4096])
+@pytest.mark.parametrize("shape", [(37, 53), (6, 5), (1, 9), (1, 1)])
+def test_overview_max_size_levels_beyond_top(shape, cache_bytes):
+    data = noisy(shape, seed=8, inf=False)
+    bad = np.zeros(shape, bool)
+    bad.flat[::4] = True
+    pyr = TilePyramid(data, mask=bad, tile_size=8, cache=TileCache(cache_bytes))
+    assert pyr.overview_level() == pyr.overview_level(10**6) == pyr.top_level
+    np.testing.assert_array_equal(pyr.overview(10**6), pyr.overview())
+    for max_size in range(1, max(shape) + 1):
+        level = pyr.overview_level(max_size)
+        ov = pyr.overview(max_size)
+        assert max(ov.shape) <= max(max_size, max(pyr.level_shape(pyr.top_level)))
+        assert not ov.flags.writeable and ov.dtype == np.float32
+        np.testing.assert_allclose(
+            ov, reference_level(data, bad, level), rtol=2e-6, atol=1e-6, equal_nan=True
+        )
+    assert pyr.overview(1).shape == (1, 1)
+    with pytest.raises(ValueError, match="max_size"):
+        pyr.overview(0)
+
+
+def test_preview_samples_block_centres():
+    data = noisy((37, 53), seed=12)
+    bad = np.zeros(data.shape, bool)
+    bad[4, 4] = True
+    src = CountingArray(data)
+    pyr = TilePyramid(src, mask=bad, tile_size=8, cache=TileCache(BIG_CACHE))
+    assert not pyr.overview_ready
+    prev = pyr.preview()
+    assert not pyr.overview_ready and len(src.reads) == 1  # one read of the sampled rows
+    assert prev.shape == pyr.overview().shape == (5, 7) and not prev.flags.writeable
+    assert pyr.overview_ready
+    rows = np.minimum(np.arange(5) * 8 + 4, 36)
+    cols = np.minimum(np.arange(7) * 8 + 4, 52)
+    expected = data[np.ix_(rows, cols)]
+    expected = np.where(np.isfinite(expected) & ~bad[np.ix_(rows, cols)], expected, np.nan)
+    np.testing.assert_array_equal(prev, expected)
+    assert np.isnan(prev[0, 0])  # the masked centre pixel
+    assert pyr.preview(4).shape == pyr.overview(4).shape == (3, 4)
+    small = TilePyramid(np.arange(12.0).reshape(3, 4), tile_size=8, cache=TileCache(BIG_CACHE))
+    np.testing.assert_array_equal(small.preview(), np.arange(12.0).reshape(3, 4))
+    assert not small.overview_ready
+    small.overview()
+    assert small.overview_ready
+
+
+@pytest.mark.parametrize("f", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize(
+    "invalid_frac", [0.0, 0.002, 0.3]
+)  # none, sparse (gathered), dense (zeroed)
+@pytest.mark.parametrize("with_bad", [False, True])
+def test_block_sum_count_paths(f, invalid_frac, with_bad):
+    from snapscope.tiles._reduce import block_mean, block_sum_count
+    from snapscope.tiles._source import BadPixels
+
+    rng = np.random.default_rng(f)
+    a = rng.normal(0, 1, (61, 83)).astype(">f4")
+    a[rng.random(a.shape) < invalid_frac] = np.nan
+    bad = (rng.random(a.shape) < invalid_frac) if with_bad else None
+    if with_bad and invalid_frac:
+        bad[-1, -1] = True  # a partial edge block
+    sums, counts = block_sum_count(a, f, None if bad is None else BadPixels(bad, None))
+    valid = np.isfinite(a) if bad is None else np.isfinite(a) & ~bad
+    ny, nx = math.ceil(61 / f), math.ceil(83 / f)
+    ref_sums, ref_counts = np.zeros((ny, nx)), np.zeros((ny, nx))
+    for i in range(ny):
+        for j in range(nx):
+            rows, cols = slice(i * f, (i + 1) * f), slice(j * f, (j + 1) * f)
+            ok = valid[rows, cols]
+            ref_sums[i, j], ref_counts[i, j] = a[rows, cols][ok].astype(float).sum(), ok.sum()
+    if invalid_frac == 0:
+        assert counts is None  # every block full
+    else:
+        np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_allclose(sums, ref_sums, rtol=1e-5, atol=1e-5)
+    mean = block_mean(sums, counts, f, a.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = ref_sums / ref_counts
+    np.testing.assert_allclose(mean, expected, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
 def test_level0_has_nan_for_inf_and_masked():
     data = noisy((20, 30))
     bad = np.zeros(data.shape, bool)
@@ -168,8 +254,9 @@ def test_matches_astropy_block_reduce():
     data = np.random.default_rng(3).normal(0, 1, (64, 96)).astype(np.float32)
     pyr = TilePyramid(data, tile_size=16, cache=TileCache(BIG_CACHE))
     for level in range(1, pyr.n_levels):
-        np.testing.assert_allclose(stitch(pyr, level), block_reduce(data, 2**level, func=np.mean),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            stitch(pyr, level), block_reduce(data, 2**level, func=np.mean), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_bool_mask_and_big_endian_memmap(tmp_path):
@@ -217,7 +304,9 @@ def test_cuts_and_stats():
     assert (lo, hi) == pytest.approx(tuple(np.percentile(finite, [0.5, 99.5])))
     stats = pyr.stats()
     assert stats["level"] == pyr.top_level and stats["n_valid"] == finite.size
-    assert stats["min"] == pytest.approx(finite.min()) and stats["max"] == pytest.approx(finite.max())
+    assert stats["min"] == pytest.approx(finite.min()) and stats["max"] == pytest.approx(
+        finite.max()
+    )
     assert stats["median"] == pytest.approx(np.median(finite))
     assert stats["percentiles"][99.5] == pytest.approx(np.percentile(finite, 99.5))
     json.dumps(stats, allow_nan=False)
@@ -247,7 +336,9 @@ def test_lazy_reads():
     pyr.overview()
     n = len(src.reads)
     rows = sorted(key[0].start for key in src.reads[1:])
-    assert rows[0] == 0 and all(key[1] == slice(0, 120) for key in src.reads[1:])  # full-width strips
+    assert rows[0] == 0 and all(
+        key[1] == slice(0, 120) for key in src.reads[1:]
+    )  # full-width strips
     for level in range(1, pyr.n_levels):  # resident levels: no further reads
         stitch(pyr, level)
     assert len(src.reads) == n
@@ -272,8 +363,13 @@ def test_numpy_image_uses_flags():
     flags[1::7, ::2] = 1
     image = Numpy2DImage(data=data, flags=flags)
     kw = dict(tile_size=8, cache=TileCache(BIG_CACHE))
-    for mask, bad in [(None, flags != 0), ("flags", flags != 0), (4, (flags & 4) != 0),
-                      (0, None), (False, None)]:
+    for mask, bad in [
+        (None, flags != 0),
+        ("flags", flags != 0),
+        (4, (flags & 4) != 0),
+        (0, None),
+        (False, None),
+    ]:
         pyr = TilePyramid(image, mask=mask, **kw)
         for level in range(pyr.n_levels):
             assert_level(pyr, data, bad, level)
@@ -288,9 +384,14 @@ def test_numpy_image_uses_flags():
 def _write_ou2024(path, data, flags):
     from astropy.io import fits
 
-    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI"),
-                  fits.ImageHDU(np.ones_like(data), name="ERR"),
-                  fits.ImageHDU(flags, name="DQ")]).writeto(path)
+    fits.HDUList(
+        [
+            fits.PrimaryHDU(),
+            fits.ImageHDU(data, name="SCI"),
+            fits.ImageHDU(np.ones_like(data), name="ERR"),
+            fits.ImageHDU(flags, name="DQ"),
+        ]
+    ).writeto(path)
 
 
 def test_fits_image_source_and_sharing(tmp_path):
@@ -314,7 +415,12 @@ def test_fits_image_source_and_sharing(tmp_path):
         stitch(p2, level)
     assert len(cache) == n  # the second image's pyramid found every tile cached
     # another HDU of the same file is another plane
-    errs = TilePyramid(FITSImage(full_filepath=path, imagehdu=2, noisehdu=1, flagshdu=3), mask=0, tile_size=16, cache=cache)
+    errs = TilePyramid(
+        FITSImage(full_filepath=path, imagehdu=2, noisehdu=1, flagshdu=3),
+        mask=0,
+        tile_size=16,
+        cache=cache,
+    )
     assert errs.key != p1.key
     assert np.allclose(errs.overview(), 1.0)
 
@@ -343,7 +449,7 @@ def test_memmap_pages_released_only_when_safe(tmp_path):
     for mode, releasable in [("r", True), ("r+", True), ("c", False)]:
         mm = np.memmap(tmp_path / "z.bin", dtype=np.float32, mode=mode, shape=(64, 64))
         src = resolve_source(mm)
-        assert (src.data.mm is not None) == releasable
+        assert src.data.mm is not None and src.data.releasable == releasable
         if mode != "r":
             mm[0, 0] = 5.0  # a change to a writable map survives a release
         src.release(0, 64)
@@ -354,15 +460,22 @@ def test_memmap_pages_released_only_when_safe(tmp_path):
 def test_encode_round_trip():
     t = noisy((30, 20), seed=11)
     h32, p32 = encode_tile(t, "float32")
-    assert h32 == {"dtype": "float32", "shape": [30, 20], "has_nan": True,
-                   "min": float(np.nanmin(t[np.isfinite(t)])), "max": float(t[np.isfinite(t)].max()),
-                   "scale": 1.0}
+    assert h32 == {
+        "dtype": "float32",
+        "shape": [30, 20],
+        "has_nan": True,
+        "min": float(np.nanmin(t[np.isfinite(t)])),
+        "max": float(t[np.isfinite(t)].max()),
+        "scale": 1.0,
+    }
     json.dumps(h32, allow_nan=False)
     assert len(p32) == 30 * 20 * 4
     np.testing.assert_array_equal(decode_tile(h32, p32), t)
     h16, p16 = encode_tile(t)
     assert h16["dtype"] == "float16" and len(p16) == 30 * 20 * 2
-    assert np.array_equal(np.frombuffer(p16, "<f2").reshape(30, 20), t.astype(np.float16), equal_nan=True)
+    assert np.array_equal(
+        np.frombuffer(p16, "<f2").reshape(30, 20), t.astype(np.float16), equal_nan=True
+    )
     np.testing.assert_allclose(decode_tile(h16, memoryview(p16)), t, rtol=2**-11, equal_nan=True)
 
 
@@ -370,7 +483,7 @@ def test_encode_float16_overflow_uses_power_of_two_scale():
     t = np.array([[1e6, -3e5, 100.0], [np.nan, 1.0, 65504.0]], np.float32)
     header, payload = encode_tile(t, "float16")  # no RuntimeWarning (filterwarnings=error)
     scale = header["scale"]
-    assert scale == 2.0**math.ceil(math.log2(1e6 / 65504)) == 16.0
+    assert scale == 2.0 ** math.ceil(math.log2(1e6 / 65504)) == 16.0
     stored = np.frombuffer(payload, "<f2")
     assert np.isfinite(stored[[0, 1, 2, 4, 5]]).all()
     np.testing.assert_allclose(decode_tile(header, payload), t, rtol=2**-11, equal_nan=True)
@@ -387,9 +500,16 @@ def test_encode_float16_overflow_uses_power_of_two_scale():
 
 # ----------------------------------------------------------------------------- rendering
 STRETCH_CASES = [
-    ("linear", None), ("sqrt", None), ("squared", None), ("power", {"a": 2.5}),
-    ("powerdist", {"a": 100}), ("log", {"a": 1000}), ("asinh", {"a": 0.05}),
-    ("sinh", {"a": 0.5}), ("contrastbias", {"contrast": 1.5, "bias": 0.4}), ("histeq", None),
+    ("linear", None),
+    ("sqrt", None),
+    ("squared", None),
+    ("power", {"a": 2.5}),
+    ("powerdist", {"a": 100}),
+    ("log", {"a": 1000}),
+    ("asinh", {"a": 0.05}),
+    ("sinh", {"a": 0.5}),
+    ("contrastbias", {"contrast": 1.5, "bias": 0.4}),
+    ("histeq", None),
 ]
 
 
@@ -425,11 +545,14 @@ def test_render_details():
     values = np.array([[0.0, 1.0, np.nan, 2.0]])
     rgba = render_rgba(values, 1.0, 1.0, nan_color=(1, 2, 3, 4))
     np.testing.assert_array_equal(rgba[0, 2], [1, 2, 3, 4])
-    assert (rgba[0, 0] == colormap_lut("gray")[0]).all() and (rgba[0, 3] == colormap_lut("gray")[-1]).all()
+    assert (rgba[0, 0] == colormap_lut("gray")[0]).all() and (
+        rgba[0, 3] == colormap_lut("gray")[-1]
+    ).all()
     lut = np.zeros((2, 4), np.uint8)
     lut[1] = 255
-    np.testing.assert_array_equal(render_rgba(np.array([[0.0, 0.49, 0.5, 1.0]]), 0, 1, cmap=lut)[0, :, 0],
-                                  [0, 0, 255, 255])
+    np.testing.assert_array_equal(
+        render_rgba(np.array([[0.0, 0.49, 0.5, 1.0]]), 0, 1, cmap=lut)[0, :, 0], [0, 0, 255, 255]
+    )
     with pytest.raises(ValueError, match="vmin <= vmax"):
         render_rgba(values, 2, 1)
     with pytest.raises(ValueError, match="finite"):
@@ -449,8 +572,10 @@ def test_colormap_luts_match_matplotlib():
         lut = colormap_lut(name)
         assert lut.shape == (256, 4) and lut.dtype == np.uint8 and not lut.flags.writeable
         np.testing.assert_array_equal(lut, matplotlib.colormaps[name](np.arange(256), bytes=True))
-    np.testing.assert_array_equal(colormap_lut("viridis", 16),
-                                  matplotlib.colormaps["viridis"].resampled(16)(np.arange(16), bytes=True))
+    np.testing.assert_array_equal(
+        colormap_lut("viridis", 16),
+        matplotlib.colormaps["viridis"].resampled(16)(np.arange(16), bytes=True),
+    )
     with pytest.raises(ValueError, match="n ≥ 2"):
         colormap_lut("gray", 1)
 
@@ -540,8 +665,13 @@ def test_concurrent_tiles_from_threads():
     data = noisy((300, 260), seed=4)
     cache = TileCache(BIG_CACHE)
     pyramids = [TilePyramid(data, tile_size=32, cache=cache) for _ in range(2)]  # two "widgets"
-    jobs = [(p, level, tx, ty) for p in pyramids for level in range(p.n_levels)
-            for ty in range(p.n_tiles(level)[0]) for tx in range(p.n_tiles(level)[1])]
+    jobs = [
+        (p, level, tx, ty)
+        for p in pyramids
+        for level in range(p.n_levels)
+        for ty in range(p.n_tiles(level)[0])
+        for tx in range(p.n_tiles(level)[1])
+    ]
     jobs = jobs * 3
     np.random.default_rng(0).shuffle(jobs)
     with ThreadPoolExecutor(8) as pool:

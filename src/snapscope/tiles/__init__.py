@@ -28,6 +28,15 @@ The contract (the widget builds on exactly this)::
     #   Raises snapscope.exceptions.OutsideImageError (a ValueError) for a level or tile
     #   index outside the pyramid, TypeError for a non-integer one.
     pyr.overview() -> pyr.tile(pyr.top_level, 0, 0)
+    pyr.overview(max_size) -> the first level, possibly coarser than top_level, whose image
+    #   fits max_size on both axes (e.g. overview(256) of a 4088² image: its 256² level 4,
+    #   131 kB as float16, for a first picture within 150 kB); exact block means, read-only.
+    pyr.overview_level(max_size=None) -> int, the level overview(max_size) returns
+    pyr.overview_ready -> bool: overview() is cached (answers with no pixel read)
+    pyr.preview(max_size=None) -> same shape as overview(max_size), one sampled pixel per
+    #   block (the block centre; NaN if invalid), not a mean: reads 1/2**level of the rows.
+    #   For a first paint when overview_ready is False (a big file not in the page cache);
+    #   replace it with overview() when that is done. Not cached.
     pyr.default_cuts(percentile=99.5) -> (lo, hi)  # percentiles of the overview's finite
     #   values, as PercentileInterval; (0.0, 1.0) when none; (v-0.5, v+0.5) for a flat image
     pyr.stats() -> dict: level, n_pixels, n_valid, min, max, mean, median, std,

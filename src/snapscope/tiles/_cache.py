@@ -50,8 +50,10 @@ class TileCache:
         self.hits = self.misses = self.evictions = 0
 
     def __repr__(self) -> str:
-        return (f"TileCache({len(self)} entries, {self.nbytes / 2**20:.1f} of "
-                f"{self.max_bytes / 2**20:.1f} MiB)")
+        return (
+            f"TileCache({len(self)} entries, {self.nbytes / 2**20:.1f} of "
+            f"{self.max_bytes / 2**20:.1f} MiB)"
+        )
 
     @property
     def max_bytes(self) -> int:
@@ -141,8 +143,14 @@ class TileCache:
     def info(self) -> dict[str, int]:
         """Counters: entries, nbytes, max_bytes, hits, misses, evictions."""
         with self._lock:
-            return {"entries": len(self._entries), "nbytes": self._nbytes, "max_bytes": self._max_bytes,
-                    "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+            return {
+                "entries": len(self._entries),
+                "nbytes": self._nbytes,
+                "max_bytes": self._max_bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+                "evictions": self.evictions,
+            }
 
     def _store(self, key: Hashable, value: Any) -> None:
         size = _nbytes(value)

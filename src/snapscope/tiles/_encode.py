@@ -66,8 +66,14 @@ def encode_tile(arr: Any, dtype: str = "float16") -> tuple[dict[str, Any], bytes
                 exponent += 1
             scale = 2.0**exponent
             values = values / np.float32(scale)
-    header = {"dtype": dtype, "shape": [int(n) for n in values.shape],
-              "has_nan": bool(np.isnan(values).any()), "min": lo, "max": hi, "scale": scale}
+    header = {
+        "dtype": dtype,
+        "shape": [int(n) for n in values.shape],
+        "has_nan": bool(np.isnan(values).any()),
+        "min": lo,
+        "max": hi,
+        "scale": scale,
+    }
     return header, values.astype(_WIRE[dtype]).tobytes()
 
 

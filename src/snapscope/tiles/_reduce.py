@@ -13,13 +13,19 @@ error is about ``2 * level * 1.2e-7`` relative to the sum of absolute values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-__all__ = ["block_sum", "block_sum_count", "block_mean"]
+if TYPE_CHECKING:
+    from snapscope.tiles._source import BadPixels
+
+__all__ = ["block_sum", "block_sum_count", "block_mean", "full_counts"]
 
 
 def _phase_sum(a: np.ndarray, f: int, axis: int) -> np.ndarray:
     """Sum groups of ``f`` consecutive rows (axis 0) or columns (axis 1) into a float32 array."""
+
     def phase(i: int) -> np.ndarray:
         return a[i::f] if axis == 0 else a[:, i::f]
 
@@ -61,12 +67,17 @@ def block_sum(a: np.ndarray, f: int) -> np.ndarray:
     return _phase_sum(_phase_sum(a, f, 0), f, 1)
 
 
-def block_sum_count(a: np.ndarray, f: int, bad: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray | None]:
+def block_sum_count(
+    a: np.ndarray, f: int, bad: BadPixels | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Sum and count the valid pixels of ``a`` in ``f × f`` blocks.
 
-    Valid means finite and not ``bad``. Without ``bad`` the plain sums are tried first: if
-    they are all finite, no pixel was NaN or inf and the section cost one pass.
+    Valid means finite and not bad. The plain block sums come first (one pass over ``a``);
+    a non-finite sum marks a block with NaN or inf, and ``bad.flat()`` (one pass over the
+    flags) the blocks with bad pixels. Only those blocks are recomputed: gathered one by one
+    when they are few (scattered NaN, sparse flags: the usual case), or all at once with the
+    invalid pixels zeroed when they cover more than an eighth of the section (e.g. a
+    mosaic's NaN border).
 
     Parameters
     ----------
@@ -74,8 +85,8 @@ def block_sum_count(a: np.ndarray, f: int, bad: np.ndarray | None = None
         2-D section of the image (may be a memory-map view, big-endian).
     f : int
         Block size, ≥ 1.
-    bad : numpy.ndarray of bool, optional
-        Same shape as ``a``; True marks a pixel to ignore.
+    bad : BadPixels, optional
+        The section's bad-pixel mask.
 
     Returns
     -------
@@ -84,20 +95,53 @@ def block_sum_count(a: np.ndarray, f: int, bad: np.ndarray | None = None
     counts : numpy.ndarray or None
         float32 valid-pixel counts of the same shape, or None when every pixel was valid.
     """
-    if bad is None:
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or overflow: slow path
-            sums = block_sum(a, f)
-            if np.isfinite(sums.sum()):
-                return sums, None
-    valid = np.isfinite(a)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, overflow: fixed below
+        sums = block_sum(a, f)
+    ny, nx = a.shape
+    nbx = sums.shape[1]
+    marked = ~np.isfinite(sums)
     if bad is not None:
-        np.logical_and(valid, ~bad, out=valid)
-    values = np.where(valid, a, np.float32(0)).astype(np.float32, copy=False)
-    return block_sum(values, f), block_sum(valid, f)
+        rows, cols = np.divmod(bad.flat(), nx)
+        marked[rows // f, cols // f] = True
+    blocks = np.flatnonzero(marked)
+    if len(blocks) == 0:
+        return sums, None
+    if len(blocks) * f * f > a.size // 8:
+        values = a.astype(np.float32)
+        invalid = ~np.isfinite(values)
+        if bad is not None:
+            invalid |= bad.dense()
+        np.copyto(values, np.float32(0), where=invalid)
+        return block_sum(values, f), block_sum(~invalid, f)
+    counts = full_counts(ny, nx, f)
+    by, bx = np.divmod(blocks, nbx)
+    offsets = np.arange(f)
+    rr, cc = by[:, None] * f + offsets, bx[:, None] * f + offsets  # (n, f) pixel rows, cols
+    inside = (rr < ny)[:, :, None] & (cc < nx)[:, None, :]
+    flat = np.minimum(rr, ny - 1)[:, :, None] * nx + np.minimum(cc, nx - 1)[:, None, :]
+    values = _take(a, flat).astype(np.float32)
+    ok = inside & np.isfinite(values)
+    if bad is not None:
+        ok &= ~bad.take(flat)
+    sums[by, bx] = np.where(ok, values, np.float32(0)).sum(axis=(1, 2))
+    counts[by, bx] = ok.sum(axis=(1, 2))
+    return sums, counts
 
 
-def block_mean(sums: np.ndarray, counts: np.ndarray | None, f: int, shape: tuple[int, int],
-               out: np.ndarray | None = None) -> np.ndarray:
+def _take(a: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``a.ravel()[flat]`` without copying a contiguous ``a`` (``np.take`` is the fast gather)."""
+    if a.flags.c_contiguous:
+        return np.take(a.reshape(-1), flat)
+    return a[np.divmod(flat, a.shape[1])]
+
+
+def block_mean(
+    sums: np.ndarray,
+    counts: np.ndarray | None,
+    f: int,
+    shape: tuple[int, int],
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Turn block sums into block means (float32, NaN where a block has no valid pixel).
 
     Parameters
@@ -119,10 +163,15 @@ def block_mean(sums: np.ndarray, counts: np.ndarray | None, f: int, shape: tuple
         return out
     np.multiply(sums, np.float32(1.0 / (f * f)), out=out)  # exact for powers of two
     ny, nx = shape
-    rows = np.minimum(f, ny - f * np.arange(sums.shape[0])).astype(np.float32)
-    cols = np.minimum(f, nx - f * np.arange(sums.shape[1])).astype(np.float32)
     if ny % f:
-        out[-1] = sums[-1] / (rows[-1] * cols)
+        out[-1] = sums[-1] / (full_counts(1, nx, f)[0] * (ny % f))
     if nx % f:
-        out[:, -1] = sums[:, -1] / (rows * cols[-1])
+        out[:, -1] = sums[:, -1] / (full_counts(ny, 1, f)[:, 0] * (nx % f))
     return out
+
+
+def full_counts(ny: int, nx: int, f: int) -> np.ndarray:
+    """Pixels per ``f × f`` block of an ``ny × nx`` section with no bad pixel (float32)."""
+    rows = np.minimum(f, ny - f * np.arange(-(-ny // f))).astype(np.float32)
+    cols = np.minimum(f, nx - f * np.arange(-(-nx // f))).astype(np.float32)
+    return np.multiply.outer(rows, cols)

@@ -68,8 +68,10 @@ def _lut(name: str, n: int) -> np.ndarray:
     else:
         base = name.removesuffix("_r")
         if base not in BUILTIN_COLORMAPS:
-            raise ValueError(f"unknown colormap {name!r}; without matplotlib the colormaps are "
-                             f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses)")
+            raise ValueError(
+                f"unknown colormap {name!r}; without matplotlib the colormaps are "
+                f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses)"
+            )
         rgb = np.frombuffer(base64.b64decode(_builtin()[base]), dtype=np.uint8).reshape(256, 3)
         if name.endswith("_r"):
             rgb = rgb[::-1]
@@ -107,7 +109,9 @@ def _make_stretch(stretch: Any, params: dict[str, Any] | None, x: np.ndarray) ->
         if params:
             raise ValueError("stretch_params only apply to a stretch given by name")
         if not callable(stretch):
-            raise TypeError(f"stretch must be a name or an astropy stretch, not {type(stretch).__name__}")
+            raise TypeError(
+                f"stretch must be a name or an astropy stretch, not {type(stretch).__name__}"
+            )
         return stretch
     classes = stretches()
     if stretch not in classes:
@@ -118,9 +122,16 @@ def _make_stretch(stretch: Any, params: dict[str, Any] | None, x: np.ndarray) ->
     return classes[stretch](**params)
 
 
-def render_rgba(values: Any, vmin: float, vmax: float, stretch: Any = "linear", cmap: Any = "gray",
-                *, stretch_params: dict[str, Any] | None = None,
-                nan_color: tuple[int, int, int, int] = (0, 0, 0, 0)) -> np.ndarray:
+def render_rgba(
+    values: Any,
+    vmin: float,
+    vmax: float,
+    stretch: Any = "linear",
+    cmap: Any = "gray",
+    *,
+    stretch_params: dict[str, Any] | None = None,
+    nan_color: tuple[int, int, int, int] = (0, 0, 0, 0),
+) -> np.ndarray:
     """Colour a 2-D array of values as the browser does.
 
     Parameters
@@ -157,7 +168,11 @@ def render_rgba(values: Any, vmin: float, vmax: float, stretch: Any = "linear", 
         raise ValueError(f"a colormap table must have shape (n ≥ 2, 4), not {lut.shape}")
     nan = np.isnan(v)
     v = np.where(nan, vmin, v)
-    x = (v > vmin).astype(np.float64) if vmax == vmin else (np.clip(v, vmin, vmax) - vmin) / (vmax - vmin)
+    x = (
+        (v > vmin).astype(np.float64)
+        if vmax == vmin
+        else (np.clip(v, vmin, vmax) - vmin) / (vmax - vmin)
+    )
     y = np.asarray(_make_stretch(stretch, stretch_params, x[~nan])(x, clip=True), dtype=np.float64)
     n = len(lut)
     index = np.minimum((y * n).astype(np.intp), n - 1)
