@@ -408,6 +408,21 @@ def test_same_seed_same_bytes_whichever_process(survey, tmp_path):
     assert not np.array_equal(_planes(other["path"])[0][0], _planes(e["path"])[0][0])
 
 
+def test_exposure_without_supernova(tmp_path):
+    e = sim.make_exposure(tmp_path, size=64, sn=False, host=False, seed=8)
+    assert e["sn_flux"] == 0.0 and e["sn_mag"] is None and not e["sn"]
+    assert {"path", "band", "mjd", "pointing", "sca", "size", "sn_x", "sn_y", "sn_flux", "sn_mag",
+            "zp_ab", "sky", "seed", "ra", "dec"} <= set(e)
+    assert (e["ra"], e["dec"]) == (sim.SN_RA, sim.SN_DEC)
+    truth = Table.read(e["truth_path"])
+    assert sim.SN_ID not in truth["object_id"] and "transient" not in truth["obj_type"]
+    with_sn = sim.make_exposure(tmp_path / "sn", size=64, host=False, seed=8)
+    (a, _, _), _ = _planes(e["path"])
+    (b, _, _), _ = _planes(with_sn["path"])
+    x, y = round(e["sn_x"]), round(e["sn_y"])
+    assert b[y - 2:y + 3, x - 2:x + 3].sum() - a[y - 2:y + 3, x - 2:x + 3].sum() > 4000
+
+
 def test_gzip_variant_is_readable_and_identical(hosted, exposure_dir):
     packed = sim.make_exposure(exposure_dir / "gz", size=128, seed=3, mjd=62472.0, gzip=True)
     assert packed["path"].endswith(".fits.gz")

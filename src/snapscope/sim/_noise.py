@@ -13,8 +13,9 @@ Decisions
   log-uniform, left in the data; HOT) and one bad column per SCA (no charge, read noise only;
   OTHER_BAD_PIXEL|DO_NOT_USE).
 * **Cosmic rays**: 1 cm⁻² s⁻¹ (about 5,000 per 302 s on a full SCA; ``cr_rate`` scales it),
-  straight tracks of length tan θ pixels (θ isotropic, capped at 20 px) depositing about 800 e⁻ per
-  pixel crossed (log-normal, 0.2 dex); JUMP_DET.
+  isotropic in direction (so cos θ of a track crossing the detector is distributed ∝ cos θ),
+  straight tracks of projected length 0.5 tan θ pixels (a ~5 μm absorber under 10 μm pixels;
+  capped at 20 px), depositing about 800 e⁻ per pixel crossed (log-normal, 0.2 dex); JUMP_DET.
 * **Saturation**: pixels that collect 1e5 e⁻ are clipped there and flagged SATURATED|DO_NOT_USE
   (their value is a lower limit, so they are unusable, not merely suspect).
 * DQ bit values are roman_datamodels' ``dqflags.pixel`` (hard-coded; a test compares them when
@@ -53,6 +54,7 @@ SATURATION = 1.0e5
 DEAD_FRACTION, HOT_FRACTION = 2e-4, 1e-3
 CR_RATE = 1.0  # per cm² per s
 CR_CHARGE_PER_PIXEL = 800.0
+CR_DEPTH = 0.5  # absorber thickness in pixel pitches
 
 
 class Defects:
@@ -100,7 +102,8 @@ def _cosmic_rays(
     """Cosmic-ray hits: (iy, ix, charge) of every pixel a track crosses (repeats allowed)."""
     n = rng.poisson(rate * exptime * (size * PIXEL_SIZE_CM) ** 2)
     x, y = rng.uniform(-0.5, size - 0.5, n), rng.uniform(-0.5, size - 0.5, n)
-    length = np.minimum(np.tan(np.arccos(rng.uniform(0.0, 1.0, n))), 20.0)
+    cos_theta = np.sqrt(rng.uniform(1e-12, 1.0, n))
+    length = np.minimum(CR_DEPTH * np.sqrt(1.0 - cos_theta**2) / cos_theta, 20.0)
     phi = rng.uniform(0.0, 2 * np.pi, n)
     steps = np.ceil(2 * length).astype(int) + 1
     track = np.repeat(np.arange(n), steps)
@@ -150,7 +153,7 @@ def add_noise(
     hot_y, hot_x, hot_rate = defects["hot"]
     expected[hot_y, hot_x] += hot_rate * exptime
     dq[hot_y, hot_x] |= DQ["HOT"]
-    charge = rng.poisson(expected).astype(np.float64)
+    charge = rng.poisson(expected).astype(np.float64, copy=False)
     if cr_rate > 0:
         cy, cx, cq = _cosmic_rays(rng, model.shape[0], exptime, CR_RATE * cr_rate)
         np.add.at(charge, (cy, cx), cq)
@@ -160,10 +163,14 @@ def add_noise(
     dq[:, column] |= DQ["OTHER_BAD_PIXEL"] | DQ["DO_NOT_USE"]
     saturated = charge >= SATURATION
     dq[saturated] |= DQ["SATURATED"] | DQ["DO_NOT_USE"]
-    sci = charge + rng.normal(0.0, READ_NOISE, model.shape) - dark
+    sci = rng.normal(0.0, READ_NOISE, model.shape)  # in-place from here: 4088² arrays are big
+    sci += charge
+    del charge
+    sci -= dark
     sci[saturated] = SATURATION - dark
     dead_y, dead_x = defects["dead"]
     sci[dead_y, dead_x] = 0.0
     dq[dead_y, dead_x] |= DQ["DEAD"] | DQ["DO_NOT_USE"]
-    err = np.sqrt(expected + READ_NOISE**2)
-    return sci.astype(np.float32), err.astype(np.float32), dq
+    expected += READ_NOISE**2
+    err = np.sqrt(expected, out=expected).astype(np.float32)
+    return sci.astype(np.float32), err, dq

@@ -31,8 +31,8 @@ __all__ = [
 
 #: Keys of GalSim's WCS header that are not WCS (or describe an HDU that is not ours).
 _DROP = {"SIMPLE", "BITPIX", "NAXIS", "EXTEND", "BZERO", "BSCALE", "EQUINOX"}
-#: Gzip level: 6 costs about a third of the time of 9 for the same size on these images.
-GZIP_LEVEL = 6
+#: Gzip level: on a 4088² exposure level 1 takes 4.3 s for 84.9 MiB, level 6 12.5 s for 83.5 MiB.
+GZIP_LEVEL = 1
 
 
 def exposure_filename(band: str, pointing: int, sca: int, gzip: bool = False) -> str:
