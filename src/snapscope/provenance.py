@@ -82,11 +82,19 @@ class Provenance:
         Immediate upstream provenances (a single Provenance is accepted too).
     """
 
-    def __init__(self, process: str, major: int, minor: int, params: Mapping | None = None,
-                 environment: int | None = None, env_major: int | None = None,
-                 env_minor: int | None = None, omitkeys: Iterable[str] | None = ("system",),
-                 keepkeys: Iterable[str] | None = None,
-                 upstreams: Iterable[Provenance] | Provenance | None = None) -> None:
+    def __init__(
+        self,
+        process: str,
+        major: int,
+        minor: int,
+        params: Mapping | None = None,
+        environment: int | None = None,
+        env_major: int | None = None,
+        env_minor: int | None = None,
+        omitkeys: Iterable[str] | None = ("system",),
+        keepkeys: Iterable[str] | None = None,
+        upstreams: Iterable[Provenance] | Provenance | None = None,
+    ) -> None:
         if params is None:
             params = {}
         if not isinstance(params, Mapping):
@@ -116,7 +124,7 @@ class Provenance:
         return hash(self.id)
 
     def spec_dict(self) -> dict[str, Any]:
-        """The dict whose canonical JSON defines :attr:`id`."""
+        """Return the dict whose canonical JSON defines :attr:`id`."""
         return {
             "process": self.process,
             "major": self.major,
@@ -130,13 +138,20 @@ class Provenance:
 
     def update_id(self) -> None:
         """Recompute :attr:`id` (call it if you changed an attribute; better: don't)."""
-        spec = json.dumps(self.spec_dict(), cls=SnapscopeJsonEncoder, sort_keys=True).encode("utf-8")
+        spec = json.dumps(self.spec_dict(), cls=SnapscopeJsonEncoder, sort_keys=True).encode(
+            "utf-8"
+        )
         self.id = uuid.UUID(hashlib.md5(base64.standard_b64encode(spec)).hexdigest())
 
     # ------------------------------------------------------------------ database
-    def save_to_db(self, tag: str | None = None, replace_tag: bool = False,
-                   exists: bool | None = None, dbclient: Any = None,
-                   exists_ok: bool = True) -> None:
+    def save_to_db(
+        self,
+        tag: str | None = None,
+        replace_tag: bool = False,
+        exists: bool | None = None,
+        dbclient: Any = None,
+        exists_ok: bool = True,
+    ) -> None:
         """Save this provenance (and optionally tag it) in the catalogue.
 
         Upstream provenances must have been saved before.
@@ -181,47 +196,78 @@ class Provenance:
                 conn.execute(
                     "INSERT INTO provenance (id, process, major, minor, environment, env_major,"
                     " env_minor, params) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (self.id, self.process, self.major, self.minor, self.environment,
-                     self.env_major, self.env_minor,
-                     Jsonb(self.params, dumps=lambda o: json.dumps(o, cls=SnapscopeJsonEncoder))),
+                    (
+                        self.id,
+                        self.process,
+                        self.major,
+                        self.minor,
+                        self.environment,
+                        self.env_major,
+                        self.env_minor,
+                        Jsonb(self.params, dumps=lambda o: json.dumps(o, cls=SnapscopeJsonEncoder)),
+                    ),
                 )
                 for up in self.upstreams:
                     try:
                         with conn.transaction():
-                            conn.execute("INSERT INTO provenance_upstream (downstream_id, upstream_id)"
-                                         " VALUES (%s, %s)", (self.id, up.id))
+                            conn.execute(
+                                "INSERT INTO provenance_upstream (downstream_id, upstream_id)"
+                                " VALUES (%s, %s)",
+                                (self.id, up.id),
+                            )
                     except psycopg.errors.ForeignKeyViolation:
-                        raise ValueError(f"upstream provenance {up.id} ({up.process}) must be "
-                                         "saved before its downstream") from None
+                        raise ValueError(
+                            f"upstream provenance {up.id} ({up.process}) must be "
+                            "saved before its downstream"
+                        ) from None
             if tag is not None:
                 self._tag(conn, tag, replace_tag)
 
     def _tag(self, conn: Any, tag: str, replace: bool) -> None:
-        row = conn.execute("SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s",
-                           (tag, self.process)).fetchone()
+        row = conn.execute(
+            "SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s",
+            (tag, self.process),
+        ).fetchone()
         if row is not None:
             if row[0] == self.id:
                 return
             if not replace:
-                raise ValueError(f"tag {tag!r} already names provenance {row[0]} for process "
-                                 f"{self.process!r}; pass replace_tag=True to re-point it")
-            conn.execute("UPDATE provenance_tag SET provenance_id = %s WHERE tag = %s AND process = %s",
-                         (self.id, tag, self.process))
+                raise ValueError(
+                    f"tag {tag!r} already names provenance {row[0]} for process "
+                    f"{self.process!r}; pass replace_tag=True to re-point it"
+                )
+            conn.execute(
+                "UPDATE provenance_tag SET provenance_id = %s WHERE tag = %s AND process = %s",
+                (self.id, tag, self.process),
+            )
             return
-        conn.execute("INSERT INTO provenance_tag (tag, process, provenance_id) VALUES (%s, %s, %s)",
-                     (tag, self.process, self.id))
+        conn.execute(
+            "INSERT INTO provenance_tag (tag, process, provenance_id) VALUES (%s, %s, %s)",
+            (tag, self.process, self.id),
+        )
 
     @classmethod
     def _from_row(cls, row: dict, cur: Any) -> Provenance:
         ups = cur.execute(
             "SELECT p.* FROM provenance p JOIN provenance_upstream u ON u.upstream_id = p.id"
-            " WHERE u.downstream_id = %s", (row["id"],)).fetchall()
-        prov = cls(row["process"], row["major"], row["minor"], params=row["params"] or {},
-                   environment=row["environment"], env_major=row["env_major"],
-                   env_minor=row["env_minor"], upstreams=[cls._from_row(u, cur) for u in ups])
+            " WHERE u.downstream_id = %s",
+            (row["id"],),
+        ).fetchall()
+        prov = cls(
+            row["process"],
+            row["major"],
+            row["minor"],
+            params=row["params"] or {},
+            environment=row["environment"],
+            env_major=row["env_major"],
+            env_minor=row["env_minor"],
+            upstreams=[cls._from_row(u, cur) for u in ups],
+        )
         if prov.id != row["id"]:
-            raise ValueError(f"provenance {row['id']} in the database rebuilds as {prov.id}; "
-                             "its stored parameters were changed")
+            raise ValueError(
+                f"provenance {row['id']} in the database rebuilds as {prov.id}; "
+                "its stored parameters were changed"
+            )
         return prov
 
     @classmethod
@@ -239,8 +285,9 @@ class Provenance:
             return cls._from_row(row, cur)
 
     @classmethod
-    def get_provs_for_tag(cls, tag: str, process: str | None = None,
-                          dbclient: Any = None) -> Provenance | list[Provenance]:
+    def get_provs_for_tag(
+        cls, tag: str, process: str | None = None, dbclient: Any = None
+    ) -> Provenance | list[Provenance]:
         """Return the provenance of ``(tag, process)``, or all provenances of ``tag``.
 
         Raises
@@ -252,8 +299,10 @@ class Provenance:
 
         from snapscope.db import get_client
 
-        query = ("SELECT p.* FROM provenance p JOIN provenance_tag t ON t.provenance_id = p.id"
-                 " WHERE t.tag = %s")
+        query = (
+            "SELECT p.* FROM provenance p JOIN provenance_tag t ON t.provenance_id = p.id"
+            " WHERE t.tag = %s"
+        )
         args: tuple = (tag,)
         if process is not None:
             query += " AND t.process = %s"

@@ -77,13 +77,17 @@ def pg_template(pg_admin_dsn):
     from snapscope.db._client import DBClient
 
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
     with DBClient(_with_db(pg_admin_dsn, TEMPLATE), max_size=1) as client:
         migrate(client)
     yield TEMPLATE
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE))
+        )
 
 
 @pytest.fixture
@@ -95,8 +99,11 @@ def db_dsn(pg_admin_dsn, pg_template, monkeypatch):
     name = f"snapscope_test_{os.getpid()}_{next(_counter)}"
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
         fast = conn.info.server_version >= 150000  # FILE_COPY: faster for a tiny template
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}" + (" STRATEGY FILE_COPY" if fast else ""))
-                     .format(sql.Identifier(name), sql.Identifier(pg_template)))
+        conn.execute(
+            sql.SQL(
+                "CREATE DATABASE {} TEMPLATE {}" + (" STRATEGY FILE_COPY" if fast else "")
+            ).format(sql.Identifier(name), sql.Identifier(pg_template))
+        )
     dsn = _with_db(pg_admin_dsn, name)
     monkeypatch.setenv("SNAPSCOPE_DSN", dsn)
     yield dsn
@@ -105,7 +112,9 @@ def db_dsn(pg_admin_dsn, pg_template, monkeypatch):
     for key in [k for k in sdb._clients if k == dsn]:
         sdb._clients.pop(key).close()
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture

@@ -71,7 +71,9 @@ def test_migrate_is_idempotent_and_recorded(dbclient):
 
     assert migrate(dbclient) == []
     rows = dbclient.fetch("SELECT version, name FROM snapscope_schema_version ORDER BY version")
-    assert [(r["version"], r["name"]) for r in rows] == [(v, n) for v, n, _ in available_migrations()]
+    assert [(r["version"], r["name"]) for r in rows] == [
+        (v, n) for v, n, _ in available_migrations()
+    ]
     assert [r["version"] for r in rows][:2] == [1, 2]
 
 

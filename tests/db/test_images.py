@@ -13,19 +13,46 @@ from snapscope.image import FITSImage, FITSImageStdHeaders, Image, OpenUniverse2
 pytestmark = pytest.mark.db
 
 BANDS = ("Y106", "J129", "H158")
-NUMERIC = ("ra", "dec", "ra_corner_00", "ra_corner_01", "ra_corner_10", "ra_corner_11",
-           "dec_corner_00", "dec_corner_01", "dec_corner_10", "dec_corner_11", "width", "height",
-           "sca", "mjd", "exptime", "position_angle")
-INJECTIONS = ("'; DROP TABLE l2image; --", "x' OR '1'='1", "\\'; SELECT pg_sleep(5); --",
-              'Y106"; DELETE FROM provenance; --', "%s%(x)s{}", "\x01\u2603 ' OR 1=1 --")
+NUMERIC = (
+    "ra",
+    "dec",
+    "ra_corner_00",
+    "ra_corner_01",
+    "ra_corner_10",
+    "ra_corner_11",
+    "dec_corner_00",
+    "dec_corner_01",
+    "dec_corner_10",
+    "dec_corner_11",
+    "width",
+    "height",
+    "sca",
+    "mjd",
+    "exptime",
+    "position_angle",
+)
+INJECTIONS = (
+    "'; DROP TABLE l2image; --",
+    "x' OR '1'='1",
+    "\\'; SELECT pg_sleep(5); --",
+    'Y106"; DELETE FROM provenance; --',
+    "%s%(x)s{}",
+    "\x01\u2603 ' OR 1=1 --",
+)
 
 
 def _square(ra, dec, half=0.05):
     cd = np.cos(np.radians(dec))
-    return {"ra_corner_00": ra - half / cd, "dec_corner_00": dec - half,
-            "ra_corner_01": ra - half / cd, "dec_corner_01": dec + half,
-            "ra_corner_11": ra + half / cd, "dec_corner_11": dec + half,
-            "ra_corner_10": ra + half / cd, "dec_corner_10": dec - half}
+    return {
+        "ra_corner_00": ra - half / cd,
+        "dec_corner_00": dec - half,
+        "ra_corner_01": ra - half / cd,
+        "dec_corner_01": dec + half,
+        "ra_corner_11": ra + half / cd,
+        "dec_corner_11": dec + half,
+        "ra_corner_10": ra + half / cd,
+        "dec_corner_10": dec - half,
+    }
 
 
 def make_images(provenance, n=30, cls=FITSImage, prefix="/data/img"):
@@ -33,10 +60,22 @@ def make_images(provenance, n=30, cls=FITSImage, prefix="/data/img"):
     for i in range(n):
         ra, dec = 10.0 + 0.02 * i, -5.0 + 0.01 * i
         corners = {k: v % 360 if k.startswith("ra") else v for k, v in _square(ra, dec).items()}
-        images.append(cls(full_filepath=f"{prefix}_{i:03d}.fits", width=4088 - i, height=4000 + i,
-                          ra=ra, dec=dec, band=BANDS[i % 3], mjd=62000.0 + 3.5 * i,
-                          exptime=100.0 + i, position_angle=-170.0 + 11 * i, sca=1 + i % 18,
-                          observation_id=str(1000 + i // 3), **corners))
+        images.append(
+            cls(
+                full_filepath=f"{prefix}_{i:03d}.fits",
+                width=4088 - i,
+                height=4000 + i,
+                ra=ra,
+                dec=dec,
+                band=BANDS[i % 3],
+                mjd=62000.0 + 3.5 * i,
+                exptime=100.0 + i,
+                position_angle=-170.0 + 11 * i,
+                sca=1 + i % 18,
+                observation_id=str(1000 + i // 3),
+                **corners,
+            )
+        )
         images[-1].provenance_id = provenance.id
     return images
 
@@ -64,12 +103,26 @@ def test_bulk_save_assigns_ids_and_round_trips(catalogue, dbclient):
     assert type(got) is FITSImage
     want = images[4].db_row()
     for key, value in got.db_row().items():
-        assert value == pytest.approx(want[key], rel=1e-12) if isinstance(value, float) else value == want[key], key
+        assert (
+            value == pytest.approx(want[key], rel=1e-12)
+            if isinstance(value, float)
+            else value == want[key]
+        ), key
 
 
-@pytest.mark.parametrize("key,value", [("band", "J129"), ("sca", 3), ("sca", "3"), ("observation_id", "1002"),
-                                       ("filepath", "/data/img_007.fits"), ("format", 10),
-                                       ("width", 4080), ("mjd", 62003.5)])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("band", "J129"),
+        ("sca", 3),
+        ("sca", "3"),
+        ("observation_id", "1002"),
+        ("filepath", "/data/img_007.fits"),
+        ("format", 10),
+        ("width", 4080),
+        ("mjd", 62003.5),
+    ],
+)
 def test_equality_filters(catalogue, dbclient, provenance, key, value):
     _, rows = catalogue
     found = Image.find_images(provenance=provenance, dbclient=dbclient, **{key: value})
@@ -89,26 +142,40 @@ def test_min_max_filters(catalogue, dbclient, provenance, col):
     _, rows = catalogue
     values = sorted(r[col] for r in rows)
     lo, hi = values[5], values[20]
-    found = Image.find_images(provenance=provenance, dbclient=dbclient, **{f"{col}_min": lo, f"{col}_max": hi})
+    found = Image.find_images(
+        provenance=provenance, dbclient=dbclient, **{f"{col}_min": lo, f"{col}_max": hi}
+    )
     assert _paths(found) == _expect(rows, lambda r: lo <= r[col] <= hi)
-    assert len(Image.find_images(dbclient=dbclient, **{f"{col}_min": lo})) == sum(v >= lo for v in values)
-    assert len(Image.find_images(dbclient=dbclient, **{f"{col}_max": hi})) == sum(v <= hi for v in values)
+    assert len(Image.find_images(dbclient=dbclient, **{f"{col}_min": lo})) == sum(
+        v >= lo for v in values
+    )
+    assert len(Image.find_images(dbclient=dbclient, **{f"{col}_max": hi})) == sum(
+        v <= hi for v in values
+    )
 
 
 def test_containment_and_cone(catalogue, dbclient, provenance):
     images, rows = catalogue
     found = Image.find_images(provenance=provenance, dbclient=dbclient, ra=10.2, dec=-4.9)
-    assert _paths(found) == _expect(rows, lambda r: abs(r["ra"] - 10.2) < 0.05 / np.cos(np.radians(4.9)) * 0.99
-                                     and abs(r["dec"] + 4.9) < 0.05)
+    assert _paths(found) == _expect(
+        rows,
+        lambda r: (
+            abs(r["ra"] - 10.2) < 0.05 / np.cos(np.radians(4.9)) * 0.99
+            and abs(r["dec"] + 4.9) < 0.05
+        ),
+    )
     assert Image.find_images(dbclient=dbclient, ra=200.0, dec=30.0) == []
     cone = Image.find_images(dbclient=dbclient, ra=10.2, dec=-4.9, radius=0.2)
     assert set(_paths(found)) < set(_paths(cone))
     everything = Image.find_images(dbclient=dbclient, ra=10.3, dec=-4.85, radius=5)
     assert len(everything) == len(images)
-    combined = Image.find_images(dbclient=dbclient, ra=10.2, dec=-4.9, radius=0.2, band="Y106", mjd_min=62010)
-    assert _paths(combined) == _expect({r["filepath"]: r for r in rows}.values(),
-                                       lambda r: r["filepath"] in _paths(cone) and r["band"] == "Y106"
-                                       and r["mjd"] >= 62010)
+    combined = Image.find_images(
+        dbclient=dbclient, ra=10.2, dec=-4.9, radius=0.2, band="Y106", mjd_min=62010
+    )
+    assert _paths(combined) == _expect(
+        {r["filepath"]: r for r in rows}.values(),
+        lambda r: r["filepath"] in _paths(cone) and r["band"] == "Y106" and r["mjd"] >= 62010,
+    )
 
 
 def test_order_limit_offset(catalogue, dbclient):
@@ -118,7 +185,10 @@ def test_order_limit_offset(catalogue, dbclient):
     desc = Image.find_images(dbclient=dbclient, order_by=["band", "-position_angle"])
     keys = [(im.band, -im.position_angle) for im in desc]
     assert keys == sorted(keys)
-    pages = [Image.find_images(dbclient=dbclient, order_by="band", limit=7, offset=o) for o in range(0, 35, 7)]
+    pages = [
+        Image.find_images(dbclient=dbclient, order_by="band", limit=7, offset=o)
+        for o in range(0, 35, 7)
+    ]
     flat = [str(im.filepath) for page in pages for im in page]
     assert len(flat) == len(rows) == len(set(flat))
     assert [len(p) for p in pages] == [7, 7, 7, 7, 2]
@@ -130,13 +200,17 @@ def test_provenance_arguments(catalogue, dbclient, provenance):
     from snapscope.provenance import Provenance
 
     n = len(catalogue[0])
-    assert len(Image.find_images(provenance_tag="test", process="synthetic", dbclient=dbclient)) == n
+    assert (
+        len(Image.find_images(provenance_tag="test", process="synthetic", dbclient=dbclient)) == n
+    )
     assert len(Image.find_images(provenance=str(provenance.id), dbclient=dbclient)) == n
     other = Provenance("other", 1, 0)
     other.save_to_db(dbclient=dbclient)
     assert Image.find_images(provenance=other, dbclient=dbclient) == []
     with pytest.raises(ValueError, match="Must specify either provenance"):
-        Image.find_images(provenance=provenance, provenance_tag="test", process="synthetic", dbclient=dbclient)
+        Image.find_images(
+            provenance=provenance, provenance_tag="test", process="synthetic", dbclient=dbclient
+        )
     with pytest.raises(ValueError, match="given together"):
         Image.find_images(provenance_tag="test", dbclient=dbclient)
     with pytest.raises(ValueError, match=r"known \(tag, process\): \('test', 'synthetic'\)"):
@@ -186,8 +260,19 @@ def test_save_one_image(dbclient, provenance):
     no_prov.provenance_id = None
     with pytest.raises(ValueError, match="no provenance_id"):
         no_prov.save_to_db(dbclient=dbclient)
-    no_corners = FITSImage(full_filepath="/data/nowcs.fits", width=10, height=10, ra=1.0, dec=1.0,
-                           band="Y106", mjd=1.0, exptime=1.0, position_angle=0.0, sca=1, observation_id="1")
+    no_corners = FITSImage(
+        full_filepath="/data/nowcs.fits",
+        width=10,
+        height=10,
+        ra=1.0,
+        dec=1.0,
+        band="Y106",
+        mjd=1.0,
+        exptime=1.0,
+        position_angle=0.0,
+        sca=1,
+        observation_id="1",
+    )
     no_corners.provenance_id = provenance.id
     with pytest.raises(Exception, match="(?i)wcs|corner"):
         no_corners.save_to_db(dbclient=dbclient)
@@ -208,9 +293,16 @@ def test_failed_bulk_save_leaves_nothing(dbclient, provenance):
 
 
 def test_result_classes_follow_format(dbclient, provenance):
-    saved = (make_images(provenance, n=2, cls=FITSImage, prefix="/a/f")
-             + make_images(provenance, n=2, cls=FITSImageStdHeaders, prefix="/a/s")
-             + make_images(provenance, n=2, cls=OpenUniverse2024FITSImage, prefix="/a/Roman_TDS_simple_model_Y106_1"))
+    saved = (
+        make_images(provenance, n=2, cls=FITSImage, prefix="/a/f")
+        + make_images(provenance, n=2, cls=FITSImageStdHeaders, prefix="/a/s")
+        + make_images(
+            provenance,
+            n=2,
+            cls=OpenUniverse2024FITSImage,
+            prefix="/a/Roman_TDS_simple_model_Y106_1",
+        )
+    )
     Image.bulk_save_to_db(saved, dbclient=dbclient)
     found = {str(im.filepath): type(im) for im in Image.find_images(dbclient=dbclient)}
     assert found == {str(im.filepath): type(im) for im in saved}
@@ -235,8 +327,9 @@ def test_image_collection_db(catalogue, dbclient, provenance, tmp_path):
     from snapscope.imagecollection import ImageCollection
 
     images, _ = catalogue
-    coll = ImageCollection.get_collection("snpitdb", provenance_tag="test", process="synthetic",
-                                          dbclient=dbclient)
+    coll = ImageCollection.get_collection(
+        "snpitdb", provenance_tag="test", process="synthetic", dbclient=dbclient
+    )
     assert len(coll.find_images(band="Y106")) == 10
     assert str(coll.get_image(image_id=images[3].id).filepath) == str(images[3].filepath)
     assert coll.get_image(observation_id="1001", band="Y106").sca == images[3].sca

@@ -23,9 +23,21 @@ def make_files(directory: Path, n: int, start: int = 0) -> list[tuple[Path, dict
     out = []
     for i in range(start, start + n):
         ra = (359.98 + 0.01 * i) % 360  # straddles RA = 0
-        out.append(make_ou2024_file(directory, shape=(64, 48), band=("Y106", "H158")[i % 2],
-                                    pointing=100 + i, sca=1 + i % 18, mjd=62000.0 + i, ra=ra,
-                                    dec=-30.0, rot_deg=15.0 * i, gz=bool(i % 2), seed=i))
+        out.append(
+            make_ou2024_file(
+                directory,
+                shape=(64, 48),
+                band=("Y106", "H158")[i % 2],
+                pointing=100 + i,
+                sca=1 + i % 18,
+                mjd=62000.0 + i,
+                ra=ra,
+                dec=-30.0,
+                rot_deg=15.0 * i,
+                gz=bool(i % 2),
+                seed=i,
+            )
+        )
     return out
 
 
@@ -52,8 +64,19 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 def test_ingest_reads_headers_and_reports_skips(survey, db_dsn, capsys):
     directory, files = survey
-    rc, out = run_cli("db", "ingest", str(directory), "--provenance-tag", "sim", "--process",
-                      "import", "--no-progress", "--verbose", "--dsn", db_dsn)
+    rc, out = run_cli(
+        "db",
+        "ingest",
+        str(directory),
+        "--provenance-tag",
+        "sim",
+        "--process",
+        "import",
+        "--no-progress",
+        "--verbose",
+        "--dsn",
+        db_dsn,
+    )
     assert rc == 0
     assert "added 6 images, skipped 2" in out
     assert "nowcs.fits: no WCS" in out
@@ -73,14 +96,29 @@ def test_ingest_reads_headers_and_reports_skips(survey, db_dsn, capsys):
             assert getattr(im, f"dec_corner_{name}") == pytest.approx(float(dec), abs=1e-9)
         # found by position, right across RA = 0/360
         centre = w.pixel_to_world_values(23.5, 31.5)
-        assert path.name in [p.name for p in (Path(i.full_filepath) for i in
-                                               Image.find_images(ra=float(centre[0]), dec=float(centre[1])))]
+        assert path.name in [
+            p.name
+            for p in (
+                Path(i.full_filepath)
+                for i in Image.find_images(ra=float(centre[0]), dec=float(centre[1]))
+            )
+        ]
 
 
 def test_ingest_is_idempotent(survey, db_dsn):
     directory, files = survey
-    args = ("db", "ingest", str(directory), "--provenance-tag", "sim", "--process", "import",
-            "--no-progress", "--dsn", db_dsn)
+    args = (
+        "db",
+        "ingest",
+        str(directory),
+        "--provenance-tag",
+        "sim",
+        "--process",
+        "import",
+        "--no-progress",
+        "--dsn",
+        db_dsn,
+    )
     assert "added 6 images" in run_cli(*args)[1]
     rc, out = run_cli(*args, "--verbose")
     assert rc == 0 and "added 0 images, skipped 8" in out
@@ -109,7 +147,9 @@ def test_generic_fits_and_explicit_files(tmp_path, db_dsn):
     header = truth["wcs"].to_header()
     header.update({"BAND": "R062", "MJD": 61000.5, "EXPTIME": 60.0})
     fits.PrimaryHDU(np.zeros((32, 32), "f4"), header).writeto(plain)
-    report = ingest([plain, tmp_path / "missing.fits"], "t", "generic", dbclient=db_dsn, progress=False)
+    report = ingest(
+        [plain, tmp_path / "missing.fits"], "t", "generic", dbclient=db_dsn, progress=False
+    )
     assert report.added == [str(plain.resolve())]
     assert report.skipped[str((tmp_path / "missing.fits").resolve())].startswith("missing")
     (im,) = Image.find_images(provenance_tag="t", process="generic")
@@ -122,10 +162,25 @@ def test_generic_fits_and_explicit_files(tmp_path, db_dsn):
 def test_two_concurrent_ingests_write_each_row_once(tmp_path, db_dsn):
     make_files(tmp_path / "many", 24)
     env = {**os.environ, "SNAPSCOPE_DSN": db_dsn}
-    cmd = [sys.executable, "-m", "snapscope.cli", "db", "ingest", str(tmp_path / "many"),
-           "--provenance-tag", "sim", "--process", "import", "--no-progress", "--batch-size", "5"]
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snapscope.cli",
+        "db",
+        "ingest",
+        str(tmp_path / "many"),
+        "--provenance-tag",
+        "sim",
+        "--process",
+        "import",
+        "--no-progress",
+        "--batch-size",
+        "5",
+    ]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     added = [int(o.split("added ")[1].split()[0]) for o, _ in outs]

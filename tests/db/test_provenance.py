@@ -15,12 +15,20 @@ import pytest
 from snapscope.provenance import Provenance
 
 
-def snappl_id(process, major, minor, params, upstream_ids=(), environment=None, env_major=None,
-              env_minor=None):
+def snappl_id(
+    process, major, minor, params, upstream_ids=(), environment=None, env_major=None, env_minor=None
+):
     """snappl's provenance id, written out from its documented recipe."""
-    spec = {"process": process, "major": major, "minor": minor, "environment": environment,
-            "env_major": env_major, "env_minor": env_minor, "params": params,
-            "upstream_ids": sorted(str(u) for u in upstream_ids)}
+    spec = {
+        "process": process,
+        "major": major,
+        "minor": minor,
+        "environment": environment,
+        "env_major": env_major,
+        "env_minor": env_minor,
+        "params": params,
+        "upstream_ids": sorted(str(u) for u in upstream_ids),
+    }
     text = json.dumps(spec, sort_keys=True).encode("utf-8")
     return uuid.UUID(hashlib.md5(base64.standard_b64encode(text)).hexdigest())
 
@@ -29,7 +37,9 @@ def test_id_is_snappls():
     p = Provenance("import_ou2024_l2images", 0, 1, params={"image_class": "ou2024"})
     assert p.id == snappl_id("import_ou2024_l2images", 0, 1, {"image_class": "ou2024"})
     # a fixed value, so a change of the recipe cannot go unnoticed
-    assert str(Provenance("test", 0, 1, params={"a": 1}).id) == "cba4201e-6a1a-fc6d-2fad-9fa16916050b"
+    assert (
+        str(Provenance("test", 0, 1, params={"a": 1}).id) == "cba4201e-6a1a-fc6d-2fad-9fa16916050b"
+    )
 
 
 def test_id_ignores_key_and_upstream_order_but_not_values():
@@ -40,7 +50,10 @@ def test_id_ignores_key_and_upstream_order_but_not_values():
     assert p1.id == p2.id
     assert p1.id == snappl_id("p", 2, 3, {"x": 1, "y": {"b": 2, "a": [1, 2]}}, [a.id, b.id])
     assert Provenance("p", 2, 4, params={"x": 1}).id != Provenance("p", 2, 3, params={"x": 1}).id
-    assert Provenance("p", 2, 3, params={"x": np.float64(0.5)}).id == Provenance("p", 2, 3, params={"x": 0.5}).id
+    assert (
+        Provenance("p", 2, 3, params={"x": np.float64(0.5)}).id
+        == Provenance("p", 2, 3, params={"x": 0.5}).id
+    )
     assert Provenance("p", 1, 0, upstreams=a).upstreams == [a]
 
 
@@ -52,7 +65,9 @@ def test_bad_arguments():
 
 
 def test_import_does_not_import_psycopg():
-    code = "import sys, snapscope.provenance; assert 'psycopg' not in sys.modules, 'psycopg imported'"
+    code = (
+        "import sys, snapscope.provenance; assert 'psycopg' not in sys.modules, 'psycopg imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -60,8 +75,16 @@ def test_import_does_not_import_psycopg():
 def test_save_and_get_by_id_round_trip(dbclient):
     up = Provenance("upstream", 1, 0, params={"k": [1, 2.5, "s"]})
     up.save_to_db(dbclient=dbclient)
-    p = Provenance("down", 2, 1, params={"nested": {"z": None, "a": 1.0}}, upstreams=[up],
-                   environment=3, env_major=1, env_minor=2)
+    p = Provenance(
+        "down",
+        2,
+        1,
+        params={"nested": {"z": None, "a": 1.0}},
+        upstreams=[up],
+        environment=3,
+        env_major=1,
+        env_minor=2,
+    )
     p.save_to_db(dbclient=dbclient)
     got = Provenance.get_by_id(str(p.id), dbclient=dbclient)
     assert got == p and got.id == p.id

@@ -39,19 +39,32 @@ def cli_env(request):
         pytest.skip(msg)
     tmp = Path(tempfile.mkdtemp(prefix="snapscope-srvtest-"))
     os.chmod(tmp, 0o755)
-    env = {**os.environ, "SNAPSCOPE_DATA": str(tmp / "data"), "SNAPSCOPE_PG_BIN": str(bindir),
-           "SNAPSCOPE_PG_FAST": "1"}
+    env = {
+        **os.environ,
+        "SNAPSCOPE_DATA": str(tmp / "data"),
+        "SNAPSCOPE_PG_BIN": str(bindir),
+        "SNAPSCOPE_PG_FAST": "1",
+    }
     env.pop("SNAPSCOPE_DSN", None)
     yield env
-    subprocess.run([sys.executable, "-m", "snapscope.cli", "db", "stop"], env=env, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "snapscope.cli", "db", "stop"], env=env, capture_output=True
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def snap(env, *args, check=True):
-    res = subprocess.run([sys.executable, "-m", "snapscope.cli", "db", *args], env=env,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "snapscope.cli", "db", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if check and res.returncode != 0:
-        raise AssertionError(f"snapscope db {' '.join(args)} -> {res.returncode}\n{res.stdout}\n{res.stderr}")
+        raise AssertionError(
+            f"snapscope db {' '.join(args)} -> {res.returncode}\n{res.stdout}\n{res.stderr}"
+        )
     return res
 
 
@@ -84,10 +97,13 @@ def test_start_status_url_stop(cli_env):
 
 
 def test_default_dsn_starts_the_server_on_demand(cli_env):
-    code = ("import snapscope.db as d; from snapscope.image import Image; "
-            "print(len(Image.find_images(band='Y106'))); print(d.get_client().server_version())")
-    res = subprocess.run([sys.executable, "-c", code], env=cli_env, capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import snapscope.db as d; from snapscope.image import Image; "
+        "print(len(Image.find_images(band='Y106'))); print(d.get_client().server_version())"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], env=cli_env, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == "0"
     assert "running:   yes" in snap(cli_env, "status").stdout

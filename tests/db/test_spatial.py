@@ -14,13 +14,17 @@ CORNER_ORDER = ("00", "01", "11", "10")
 
 
 def _corners(fp, i):
-    return ([fp[f"ra_corner_{c}"][i] for c in CORNER_ORDER],
-            [fp[f"dec_corner_{c}"][i] for c in CORNER_ORDER])
+    return (
+        [fp[f"ra_corner_{c}"][i] for c in CORNER_ORDER],
+        [fp[f"dec_corner_{c}"][i] for c in CORNER_ORDER],
+    )
 
 
 def _inside_points(fp, n, rng):
     """Random points strictly inside footprints 0..n-1 (positive combinations of corners)."""
-    v = np.stack([brute.unit(fp[f"ra_corner_{c}"][:n], fp[f"dec_corner_{c}"][:n]) for c in CORNER_ORDER], 1)
+    v = np.stack(
+        [brute.unit(fp[f"ra_corner_{c}"][:n], fp[f"dec_corner_{c}"][:n]) for c in CORNER_ORDER], 1
+    )
     w = rng.dirichlet(np.ones(4), n)
     p = (w[:, :, None] * v).sum(1)
     return xyz_to_radec(p / np.linalg.norm(p, axis=1)[:, None])
@@ -36,15 +40,17 @@ def test_cells_cover_their_footprint():
     assert (np.diff(off) <= 60).all(), "a footprint has too many index keys"
     ra, dec = _inside_points(fp, 4000, rng)
     for i in range(4000):
-        mine = set(keys[off[i]:off[i + 1]].tolist())
+        mine = set(keys[off[i] : off[i + 1]].tolist())
         assert mine & set(_spatial.point_keys(ra[i], dec[i])), f"point not covered (footprint {i})"
-        assert mine & set(_spatial.cone_keys(ra[i], dec[i], 0.0)), f"cone not covered (footprint {i})"
+        assert mine & set(_spatial.cone_keys(ra[i], dec[i], 0.0)), (
+            f"cone not covered (footprint {i})"
+        )
 
 
 def test_point_keys_are_nested():
     keys = _spatial.point_keys(359.99999999, -89.9999)
     uniq = [k // 2 for k in keys]
-    assert all(a >> 2 == b for a, b in zip(uniq, uniq[1:]))
+    assert all(a >> 2 == b for a, b in zip(uniq, uniq[1:], strict=False))
     assert 8 <= uniq[-1] < 14  # level 0: one of the six faces
 
 
@@ -80,8 +86,10 @@ def _query_points(fp, rng, n):
     dec_near = np.clip(fp["dec"][: n // 2] + rng.normal(0, 0.5, n // 2), -90, 90)
     special_ra = np.array([0.0, 359.9999999, 360.0 - 1e-12, 0.0, 180.0, 0.5, 359.5])
     special_dec = np.array([0.0, 0.3, -0.2, 90.0, -90.0, 89.999, -89.999])
-    return (np.concatenate([ra_in, ra_near, special_ra]),
-            np.concatenate([dec_in, dec_near, special_dec]))
+    return (
+        np.concatenate([ra_in, ra_near, special_ra]),
+        np.concatenate([dec_in, dec_near, special_dec]),
+    )
 
 
 @pytest.mark.db
@@ -99,7 +107,9 @@ def test_containment_matches_brute_force(footprint_table, dbclient):
     for j in range(len(ra)):
         got = {index_of[r["filepath"]] for r in find_rows(dbclient=dbclient, ra=ra[j], dec=dec[j])}
         want = set(np.nonzero(truth[:, j])[0].tolist())
-        assert got == want, f"point {j} ({ra[j]}, {dec[j]}): extra {got - want}, missing {want - got}"
+        assert got == want, (
+            f"point {j} ({ra[j]}, {dec[j]}): extra {got - want}, missing {want - got}"
+        )
 
 
 @pytest.mark.db
@@ -114,7 +124,9 @@ def test_sequential_scan_sql_agrees(footprint_table, dbclient):
         rows = dbclient.fetch(
             "SELECT filepath FROM l2image WHERE snapscope_in_quad(%s, %s, %s, ra_corner_00, "
             "dec_corner_00, ra_corner_01, dec_corner_01, ra_corner_11, dec_corner_11, "
-            "ra_corner_10, dec_corner_10)", (x, y, z))
+            "ra_corner_10, dec_corner_10)",
+            (x, y, z),
+        )
         want = set(np.nonzero(truth[:, j])[0].tolist())
         assert {index_of[r["filepath"]] for r in rows} == want
 
@@ -126,14 +138,20 @@ def test_cone_matches_brute_force(footprint_table, dbclient):
     fp, index_of = footprint_table
     rng = np.random.default_rng(9)
     centres = brute.unit(fp["ra"], fp["dec"])
-    half_diag = np.array([max(np.degrees(np.arccos(np.clip(
-        brute.unit(*_corners(fp, i)) @ centres[i], -1, 1)))) for i in range(N_FOOTPRINTS)])
+    half_diag = np.array(
+        [
+            max(np.degrees(np.arccos(np.clip(brute.unit(*_corners(fp, i)) @ centres[i], -1, 1))))
+            for i in range(N_FOOTPRINTS)
+        ]
+    )
     ra, dec = _query_points(fp, rng, 300)
     radii = np.exp(rng.uniform(np.log(1e-3), np.log(3.0), len(ra)))
     checked = 0
     for j in range(len(ra)):
-        got = {index_of[r["filepath"]]
-               for r in find_rows(dbclient=dbclient, ra=ra[j], dec=dec[j], radius=radii[j])}
+        got = {
+            index_of[r["filepath"]]
+            for r in find_rows(dbclient=dbclient, ra=ra[j], dec=dec[j], radius=radii[j])
+        }
         sep = np.degrees(np.arccos(np.clip(centres @ brute.unit(ra[j], dec[j]), -1, 1)))
         near = np.nonzero(sep <= radii[j] + half_diag + 0.01)[0]
         assert got <= set(near.tolist())
@@ -141,7 +159,9 @@ def test_cone_matches_brute_force(footprint_table, dbclient):
             d = brute.distance_deg(*_corners(fp, i), ra[j], dec[j])
             if abs(d - radii[j]) < 2e-3:  # too close to call with sampled edges
                 continue
-            assert (i in got) == (d <= radii[j]), f"cone {j} footprint {i}: distance {d}, r {radii[j]}"
+            assert (i in got) == (d <= radii[j]), (
+                f"cone {j} footprint {i}: distance {d}, r {radii[j]}"
+            )
             checked += 1
     assert checked > 1000
 

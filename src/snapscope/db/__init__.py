@@ -69,7 +69,8 @@ def get_client(dbclient: Any = None) -> DBClient:
         return dbclient
     if dbclient is not None and not isinstance(dbclient, str):
         raise TypeError(
-            f"dbclient must be a snapscope.db.DBClient, a DSN string or None, not {type(dbclient).__name__}"
+            "dbclient must be a snapscope.db.DBClient, a DSN string or None, "
+            f"not {type(dbclient).__name__}"
         )
     dsn = dbclient or default_dsn()
     with _lock:

@@ -19,7 +19,7 @@ import numpy as np
 from snapscope.db import _spatial
 from snapscope.exceptions import DatabaseError
 
-__all__ = ["COLUMNS", "CORNERS", "prepare", "copy_rows", "new_ids", "merge_pending"]
+__all__ = ["COLUMNS", "CORNERS", "prepare", "copy_rows", "save_columns", "new_ids", "merge_pending"]
 
 CORNERS = ("00", "01", "11", "10")  # polygon order
 RA_CORNERS = tuple(f"ra_corner_{c}" for c in CORNERS)
@@ -27,11 +27,23 @@ DEC_CORNERS = tuple(f"dec_corner_{c}" for c in CORNERS)
 
 #: (column, PostgreSQL type) written by COPY, in table order
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "uuid"), ("provenance_id", "uuid"), ("observation_id", "text"), ("sca", "int4"),
-    ("band", "text"), ("ra", "float8"), ("dec", "float8"),
-    *((c, "float8") for c in RA_CORNERS), *((c, "float8") for c in DEC_CORNERS),
-    ("filepath", "text"), ("width", "int4"), ("height", "int4"), ("format", "int2"),
-    ("mjd", "float8"), ("exptime", "float8"), ("position_angle", "float8"), ("cells", "int8[]"),
+    ("id", "uuid"),
+    ("provenance_id", "uuid"),
+    ("observation_id", "text"),
+    ("sca", "int4"),
+    ("band", "text"),
+    ("ra", "float8"),
+    ("dec", "float8"),
+    *((c, "float8") for c in RA_CORNERS),
+    *((c, "float8") for c in DEC_CORNERS),
+    ("filepath", "text"),
+    ("width", "int4"),
+    ("height", "int4"),
+    ("format", "int2"),
+    ("mjd", "float8"),
+    ("exptime", "float8"),
+    ("position_angle", "float8"),
+    ("cells", "int8[]"),
 )
 _FLOATS = ("mjd", "exptime", "position_angle")
 _INTS = ("sca", "width", "height")
@@ -43,7 +55,12 @@ def new_ids(n: int) -> list[uuid.UUID]:
     words[:, 0] = (words[:, 0] & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
     words[:, 1] = (words[:, 1] & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
     out = []
-    new, setattr_, unknown, cls = object.__new__, object.__setattr__, uuid.SafeUUID.unknown, uuid.UUID
+    new, setattr_, unknown, cls = (
+        object.__new__,
+        object.__setattr__,
+        uuid.SafeUUID.unknown,
+        uuid.UUID,
+    )
     for hi, lo in zip(words[:, 0].tolist(), words[:, 1].tolist(), strict=True):
         u = new(cls)
         setattr_(u, "int", (hi << 64) | lo)
@@ -54,15 +71,29 @@ def new_ids(n: int) -> list[uuid.UUID]:
 
 def _centres(ra_c: np.ndarray, dec_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     v = _spatial.radec_to_xyz(ra_c, dec_c).sum(axis=1)
-    return (np.degrees(np.arctan2(v[:, 1], v[:, 0])) % 360,
-            np.degrees(np.arctan2(v[:, 2], np.hypot(v[:, 0], v[:, 1]))))
+    return (
+        np.degrees(np.arctan2(v[:, 1], v[:, 0])) % 360,
+        np.degrees(np.arctan2(v[:, 2], np.hypot(v[:, 0], v[:, 1]))),
+    )
 
 
 def _opt(values: Sequence | None, n: int, conv: type) -> list:
+    """Column values converted to ``conv`` (None kept; NaN -> None for non-float columns)."""
     if values is None:
         return [None] * n
-    return [None if v is None or (isinstance(v, float) and np.isnan(v) and conv is not float)
-            else conv(v) for v in values]
+    if isinstance(values, np.ndarray):
+        if conv is float and values.dtype.kind in "fiu":
+            return values.astype(float).tolist()
+        if conv is int and values.dtype.kind in "iu":
+            return values.astype(np.int64).tolist()
+        values = values.tolist()
+    out = []
+    for v in values:
+        if v is None or (conv is not float and isinstance(v, float) and v != v):
+            out.append(None)
+        else:
+            out.append(conv(v))
+    return out
 
 
 def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,9 +132,15 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
     bad |= np.array([p is None for p in provs], bool)
     if bad.any():
         i = int(np.argmax(bad))
-        why = ("no filepath" if filepath[i] is None else "no provenance_id" if provs[i] is None else
-               f"corners (00, 01, 11, 10) RA {ra_c[i].tolist()} Dec {dec_c[i].tolist()} are not a "
-               "convex quadrilateral smaller than a hemisphere")
+        why = (
+            "no filepath"
+            if filepath[i] is None
+            else "no provenance_id"
+            if provs[i] is None
+            else f"corners (00, 01, 11, 10) RA {ra_c[i].tolist()} Dec {dec_c[i].tolist()} "
+            "are not a "
+            "convex quadrilateral smaller than a hemisphere"
+        )
         raise ValueError(f"cannot save image {filepath[i]!r}: {why} ({int(bad.sum())} bad rows)")
     for k, c in enumerate(RA_CORNERS):
         out[c] = ra_c[:, k]
@@ -114,8 +151,10 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
         out["id"] = new_ids(n)
     else:
         fresh = iter(new_ids(sum(i is None for i in ids)))
-        out["id"] = [next(fresh) if i is None else (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)))
-                     for i in ids]
+        out["id"] = [
+            next(fresh) if i is None else (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)))
+            for i in ids
+        ]
     out["provenance_id"] = [p if isinstance(p, uuid.UUID) else uuid.UUID(str(p)) for p in provs]
     cra, cdec = _centres(ra_c, dec_c)
     for name, fallback in (("ra", cra), ("dec", cdec)):
@@ -135,7 +174,7 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
     out["format"] = [0] * n if fmt is None else [0 if f is None else int(f) for f in fmt]
     keys, offsets = _spatial.footprint_cells(ra_c, dec_c)
     flat = keys.tolist()
-    out["cells"] = [flat[offsets[i]:offsets[i + 1]] for i in range(n)]
+    out["cells"] = [flat[offsets[i] : offsets[i + 1]] for i in range(n)]
     out["_n"] = n
     return out
 
@@ -173,10 +212,14 @@ def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = F
     target = "l2image"
     if skip_existing:
         target = "_snapscope_stage"
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _snapscope_stage "
-                     "(LIKE l2image INCLUDING DEFAULTS) ON COMMIT DROP")
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _snapscope_stage "
+            "(LIKE l2image INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
     collist = sql.SQL(", ").join(map(sql.Identifier, names))
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(target), collist)
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(target), collist
+    )
     rows = zip(*[c.tolist() if isinstance(c, np.ndarray) else c for c in columns], strict=True)
     try:
         with conn.cursor() as cur, cur.copy(stmt) as copy:
@@ -185,17 +228,51 @@ def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = F
                 copy.write_row(row)
         if not skip_existing:
             return list(prepared["filepath"])
-        written = conn.execute(sql.SQL(
-            "INSERT INTO l2image ({cols}) SELECT {cols} FROM _snapscope_stage "
-            "ON CONFLICT DO NOTHING RETURNING filepath").format(cols=collist)).fetchall()
+        written = conn.execute(
+            sql.SQL(
+                "INSERT INTO l2image ({cols}) SELECT {cols} FROM _snapscope_stage "
+                "ON CONFLICT DO NOTHING RETURNING filepath"
+            ).format(cols=collist)
+        ).fetchall()
         conn.execute("DROP TABLE _snapscope_stage")
         return [r[0] for r in written]
     except psycopg.errors.UniqueViolation as err:
-        raise DatabaseError(f"nothing saved: {err.diag.message_detail or err} "
-                            f"({n} rows in this batch)") from None
+        raise DatabaseError(
+            f"nothing saved: {err.diag.message_detail or err} ({n} rows in this batch)"
+        ) from None
     except psycopg.errors.ForeignKeyViolation as err:
-        raise DatabaseError(f"nothing saved: {err.diag.message_detail or err}; save the "
-                            "Provenance first (prov.save_to_db())") from None
+        raise DatabaseError(
+            f"nothing saved: {err.diag.message_detail or err}; save the "
+            "Provenance first (prov.save_to_db())"
+        ) from None
+
+
+def save_columns(client: Any, chunks: Any, *, skip_existing: bool = False, writers: int = 2) -> int:
+    """Save an iterable of column chunks, one transaction each; return the rows written.
+
+    ``writers`` chunks are prepared and streamed at once, each on its own pooled connection, so
+    the server indexes on several cores while the client computes the next chunk's cells. Each
+    chunk is atomic; a failing chunk stops the rest and raises (chunks already committed stay).
+    """
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    def one(cols: Any) -> int:
+        prepared = prepare(cols)
+        with client.transaction() as conn:
+            return len(copy_rows(conn, prepared, skip_existing=skip_existing))
+
+    written = 0
+    with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
+        running: set = set()
+        for cols in chunks:
+            if len(running) >= writers:
+                done, running = wait(running, return_when=FIRST_EXCEPTION)
+                written += sum(f.result() for f in done)
+            running.add(pool.submit(one, cols))
+        done, _ = wait(running)
+        written += sum(f.result() for f in done)
+    merge_pending(client)
+    return written
 
 
 def merge_pending(client: Any) -> None:

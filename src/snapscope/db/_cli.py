@@ -18,10 +18,13 @@ __all__ = ["add_parser"]
 
 def add_parser(subparsers: Any) -> None:
     """Register ``snapscope db ...`` on the ``snapscope`` command's sub-parsers."""
-    db = subparsers.add_parser("db", help="the image catalogue (PostgreSQL)",
-                               description=__doc__.splitlines()[0])
+    db = subparsers.add_parser(
+        "db", help="the image catalogue (PostgreSQL)", description=__doc__.splitlines()[0]
+    )
     sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    sub.add_parser("start", help="start the embedded server (no-op if running)").set_defaults(func=_start)
+    sub.add_parser("start", help="start the embedded server (no-op if running)").set_defaults(
+        func=_start
+    )
     sub.add_parser("stop", help="stop the embedded server").set_defaults(func=_stop)
     sub.add_parser("status", help="show the embedded server's state").set_defaults(func=_status)
     sub.add_parser("url", help="print the DSN (last line)").set_defaults(func=_url)
@@ -43,8 +46,11 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=_ingest)
     p = sub.add_parser("grant-readonly", help="give a role read-only access (for hubs)")
     p.add_argument("role")
-    p.add_argument("--password-env", metavar="VAR",
-                   help="set the role's password from this environment variable")
+    p.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="set the role's password from this environment variable",
+    )
     p.add_argument("--dsn", help="database (default: SNAPSCOPE_DSN or the embedded server)")
     p.set_defaults(func=_grant)
 
@@ -76,7 +82,10 @@ def _status(args: argparse.Namespace) -> int:
     if st["dsn"]:
         print(f"dsn:       {redact_dsn(st['dsn'])}   (full: snapscope db url)")
     if os.environ.get("SNAPSCOPE_DSN"):
-        print(f"note: SNAPSCOPE_DSN is set, so snapscope uses {redact_dsn(os.environ['SNAPSCOPE_DSN'])}")
+        print(
+            "note: SNAPSCOPE_DSN is set, so snapscope uses "
+            f"{redact_dsn(os.environ['SNAPSCOPE_DSN'])}"
+        )
     return 0 if st["running"] else 3
 
 
@@ -98,9 +107,18 @@ def _migrate(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from snapscope.db._ingest import ingest
 
-    report = ingest(args.paths, args.provenance_tag, args.process, image_class=args.image_class,
-                    major=args.major, minor=args.minor, dbclient=args.dsn, workers=args.workers,
-                    batch_size=args.batch_size, progress=not args.no_progress)
+    report = ingest(
+        args.paths,
+        args.provenance_tag,
+        args.process,
+        image_class=args.image_class,
+        major=args.major,
+        minor=args.minor,
+        dbclient=args.dsn,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+    )
     if args.verbose:
         for path, why in sorted(report.skipped.items()):
             print(f"skipped {path}: {why}")

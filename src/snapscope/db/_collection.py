@@ -29,8 +29,9 @@ class ImageCollectionDB:
         Directory the stored relative filepaths are relative to (overrides the format's).
     """
 
-    def __init__(self, provenance: Any, dbclient: Any = None, base_path: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, provenance: Any, dbclient: Any = None, base_path: Any = None, **kwargs: Any
+    ) -> None:
         if provenance is None:
             raise ValueError("ImageCollectionDB needs a provenance")
         if kwargs:
@@ -51,16 +52,24 @@ class ImageCollectionDB:
         kwargs = {k: v for k, v in row.items() if v is not None}
         return image_class_for_format(row["format"])(base_path=self.base_path, **kwargs)
 
-    def get_image_path(self, observation_id: Any = None, band: Any = None, sca: Any = None,
-                       base_path: Any = None) -> Path:
+    def get_image_path(
+        self, observation_id: Any = None, band: Any = None, sca: Any = None, base_path: Any = None
+    ) -> Path:
         """Return the full path of the one image with this observation, band and SCA."""
         image = self.get_image(observation_id=observation_id, band=band, sca=sca)
         base = Path(base_path) if base_path is not None else None
         return base / image.filepath if base is not None else Path(image.full_filepath)
 
-    def get_image(self, image_id: Any = None, path: Any = None, observation_id: Any = None,
-                  band: Any = None, sca: Any = None, base_path: Any = None,
-                  dbclient: Any = None) -> Any:
+    def get_image(
+        self,
+        image_id: Any = None,
+        path: Any = None,
+        observation_id: Any = None,
+        band: Any = None,
+        sca: Any = None,
+        base_path: Any = None,
+        dbclient: Any = None,
+    ) -> Any:
         """Return one image, by id, by filepath, or by observation_id + band + sca.
 
         Raises
@@ -89,5 +98,7 @@ class ImageCollectionDB:
     def find_images(self, **kwargs: Any) -> list:
         """``Image.find_images`` limited to this collection's provenance."""
         client = kwargs.pop("dbclient", None) or self.dbclient
-        return [self._build(row) for row in
-                _images.find_rows(provenance=self.provenance, dbclient=client, **kwargs)]
+        return [
+            self._build(row)
+            for row in _images.find_rows(provenance=self.provenance, dbclient=client, **kwargs)
+        ]

@@ -22,8 +22,13 @@ from snapscope.db import _bulk, _query, get_client
 __all__ = ["find_images", "get_image", "save_image", "bulk_save_images", "find_rows"]
 
 
-def find_rows(provenance: Any = None, provenance_tag: str | None = None, process: str | None = None,
-              dbclient: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
+def find_rows(
+    provenance: Any = None,
+    provenance_tag: str | None = None,
+    process: str | None = None,
+    dbclient: Any = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
     """Like :func:`find_images` but return the ``l2image`` rows as dicts (no Image objects)."""
     from psycopg.rows import dict_row
 
@@ -42,8 +47,13 @@ def find_rows(provenance: Any = None, provenance_tag: str | None = None, process
     raise AssertionError("unreachable")
 
 
-def find_images(provenance: Any = None, provenance_tag: str | None = None, process: str | None = None,
-                dbclient: Any = None, **kwargs: Any) -> list:
+def find_images(
+    provenance: Any = None,
+    provenance_tag: str | None = None,
+    process: str | None = None,
+    dbclient: Any = None,
+    **kwargs: Any,
+) -> list:
     """Search the catalogue and return matching images (no pixels are read).
 
     Parameters
@@ -74,8 +84,13 @@ def find_images(provenance: Any = None, provenance_tag: str | None = None, proce
     """
     from snapscope.image import image_from_db_row
 
-    rows = find_rows(provenance=provenance, provenance_tag=provenance_tag, process=process,
-                     dbclient=dbclient, **kwargs)
+    rows = find_rows(
+        provenance=provenance,
+        provenance_tag=provenance_tag,
+        process=process,
+        dbclient=dbclient,
+        **kwargs,
+    )
     return [image_from_db_row(row) for row in rows]
 
 
@@ -113,11 +128,15 @@ def _image_rows(images: Iterable[Any]) -> tuple[list, list[dict[str, Any]]]:
     for im in images:
         row = dict(im.db_row())
         if any(row.get(c) is None for c in (*_bulk.RA_CORNERS, *_bulk.DEC_CORNERS)):
-            raise ValueError(f"cannot catalogue {row.get('filepath')!r}: its corners are unknown "
-                             "(no WCS?); the catalogue finds images by their footprint")
+            raise ValueError(
+                f"cannot catalogue {row.get('filepath')!r}: its corners are unknown "
+                "(no WCS?); the catalogue finds images by their footprint"
+            )
         if row.get("provenance_id") is None:
-            raise ValueError(f"cannot catalogue {row.get('filepath')!r}: it has no provenance_id; "
-                             "set image.provenance_id = prov.id (after prov.save_to_db())")
+            raise ValueError(
+                f"cannot catalogue {row.get('filepath')!r}: it has no provenance_id; "
+                "set image.provenance_id = prov.id (after prov.save_to_db())"
+            )
         rows.append(row)
     return images, rows
 

@@ -8,8 +8,10 @@ Decisions:
   two processes ingesting the same files at once still write each row once.
 * **One transaction per batch** (default 500 files): an interrupted ingest keeps the finished
   batches, and re-running completes it.
-* **Parallel header reading** in threads (FITS header parsing and the WCS corners release the
-  GIL in astropy's C code and in file I/O); the rows of a batch are computed together.
+* **Fast, parallel header reading.** OpenUniverse 2024 headers with a TAN/TAN-SIP WCS are read
+  by :mod:`snapscope.db._headers` (raw header blocks + a numpy WCS, ~2-3 ms a file instead of
+  ~18 ms through astropy; tests check both give the same row); everything else goes through
+  the Image API. Files are read by a thread pool (gzip/zlib and file I/O release the GIL).
 * **Class per file.** ``--image-class auto`` (default): OpenUniverse 2024 files (by their name
   ``Roman_TDS_simple_model_*``) become ``OpenUniverse2024FITSImage``; other FITS files
   ``FITSImageStdHeaders`` (snappl's standard keywords, None where missing). The provenance of a
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snapscope.db import _bulk, get_client
+from snapscope.db import _bulk, _headers, get_client
 
 __all__ = ["IngestReport", "ingest", "expand_paths", "IMAGE_CLASSES"]
 
@@ -52,13 +54,15 @@ class IngestReport:
             key = why.split(":")[0]
             reasons[key] = reasons.get(key, 0) + 1
         lines = [f"  skipped {n}: {why}" for why, n in sorted(reasons.items())]
-        lines.append(f"added {len(self.added)} images, skipped {len(self.skipped)} "
-                     f"(provenance {self.provenance_id})")
+        lines.append(
+            f"added {len(self.added)} images, skipped {len(self.skipped)} "
+            f"(provenance {self.provenance_id})"
+        )
         return "\n".join(lines)
 
 
 def expand_paths(paths: Iterable[Any]) -> list[Path]:
-    """Files given, plus FITS files (``.fits``, ``.fit``, ``.fts``, optionally ``.gz``) under directories."""
+    """Return the files given plus the FITS files (``.fits/.fit/.fts[.gz]``) under directories."""
     out: dict[str, Path] = {}
     for p in paths:
         p = Path(p).expanduser()
@@ -79,8 +83,9 @@ def _image_class(name: str, path: Path) -> tuple[type, str]:
 
     if name == "auto":
         name = "ou2024" if _OU2024.match(path.name) else "fitsstd"
-    return {"ou2024": OpenUniverse2024FITSImage, "fits": FITSImage,
-            "fitsstd": FITSImageStdHeaders}[name], name
+    return {"ou2024": OpenUniverse2024FITSImage, "fits": FITSImage, "fitsstd": FITSImageStdHeaders}[
+        name
+    ], name
 
 
 def _make_image(cls: type, path: Path) -> Any:
@@ -90,8 +95,8 @@ def _make_image(cls: type, path: Path) -> Any:
         return cls(full_filepath=path, no_base_path=True)
 
 
-def _read_row(path: Path, image_class: str) -> tuple[dict | None, str | None]:
-    """Header row of one file, or (None, reason)."""
+def _read_row(path: Path, image_class: str, fast: bool = True) -> tuple[dict | None, str | None]:
+    """Header row of one file, or (None, reason); ``fast``: try :mod:`._headers` first."""
     from snapscope.exceptions import NoWCSError
 
     if not path.exists():
@@ -99,8 +104,11 @@ def _read_row(path: Path, image_class: str) -> tuple[dict | None, str | None]:
     if not _FITS.search(path.name):
         return None, "not a FITS file: name does not end in .fits/.fit/.fts[.gz]"
     try:
-        cls, _ = _image_class(image_class, path)
-        row = dict(_make_image(cls, path).db_row())
+        cls, name = _image_class(image_class, path)
+        image = _make_image(cls, path)
+        row = _headers.ou2024_row(path, image) if name == "ou2024" and fast else None
+        if row is None:  # the reference path: the Image API
+            row = dict(image.db_row())
     except NoWCSError as err:
         return None, f"no WCS: {err}"
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -114,11 +122,18 @@ def _read_row(path: Path, image_class: str) -> tuple[dict | None, str | None]:
 
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
-def _provenance(tag: str, process: str, image_class: str, major: int, minor: int,
-                params: dict | None, client: Any) -> Any:
+def _provenance(
+    tag: str,
+    process: str,
+    image_class: str,
+    major: int,
+    minor: int,
+    params: dict | None,
+    client: Any,
+) -> Any:
     from snapscope.provenance import Provenance
 
     try:
@@ -129,9 +144,21 @@ def _provenance(tag: str, process: str, image_class: str, major: int, minor: int
         return prov
 
 
-def ingest(paths: Iterable[Any], provenance_tag: str, process: str, *, image_class: str = "auto",
-           major: int = 0, minor: int = 1, params: dict | None = None, dbclient: Any = None,
-           workers: int | None = None, batch_size: int = 500, progress: bool = True) -> IngestReport:
+def ingest(
+    paths: Iterable[Any],
+    provenance_tag: str,
+    process: str,
+    *,
+    image_class: str = "auto",
+    major: int = 0,
+    minor: int = 1,
+    params: dict | None = None,
+    dbclient: Any = None,
+    workers: int | None = None,
+    batch_size: int = 500,
+    progress: bool = True,
+    fast: bool = True,
+) -> IngestReport:
     """Catalogue image files under the provenance of ``(provenance_tag, process)``.
 
     Parameters
@@ -151,6 +178,8 @@ def ingest(paths: Iterable[Any], provenance_tag: str, process: str, *, image_cla
         Files per transaction.
     progress : bool
         Show a progress bar.
+    fast : bool
+        Use the fast OU2024 header reader where it applies (False: always the Image API).
 
     Returns
     -------
@@ -172,8 +201,9 @@ def ingest(paths: Iterable[Any], provenance_tag: str, process: str, *, image_cla
         for batch in _batches(files, batch_size):
             todo = _not_catalogued(batch, image_class, client, report)
             rows = []
-            for path, (row, why) in zip(todo, pool.map(lambda p: _read_row(p, image_class), todo),
-                                        strict=True):
+            for path, (row, why) in zip(
+                todo, pool.map(lambda p: _read_row(p, image_class, fast), todo), strict=True
+            ):
                 if row is None:
                     report.skipped[str(path)] = why
                 else:
@@ -198,10 +228,16 @@ def _stored_filepath(path: Path, image_class: str) -> str:
         return str(path)
 
 
-def _not_catalogued(batch: list[Path], image_class: str, client: Any, report: IngestReport) -> list[Path]:
+def _not_catalogued(
+    batch: list[Path], image_class: str, client: Any, report: IngestReport
+) -> list[Path]:
     stored = {_stored_filepath(p, image_class): p for p in batch if _FITS.search(p.name)}
-    have = {r["filepath"] for r in client.fetch(
-        "SELECT filepath FROM l2image WHERE filepath = ANY(%s)", (list(stored),))}
+    have = {
+        r["filepath"]
+        for r in client.fetch(
+            "SELECT filepath FROM l2image WHERE filepath = ANY(%s)", (list(stored),)
+        )
+    }
     for fp in have:
         report.skipped[str(stored[fp])] = "already catalogued: filepath is in l2image"
     return [p for p in batch if str(p) not in {str(stored[f]) for f in have}]

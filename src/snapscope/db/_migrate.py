@@ -112,10 +112,12 @@ def grant_readonly(role: str, password: str | None = None, dbclient: Any = None)
         if password is not None:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(password)))
         dbname = conn.execute("SELECT current_database()").fetchone()[0]
-        for stmt in ("GRANT CONNECT ON DATABASE {db} TO {r}",
-                     "GRANT USAGE ON SCHEMA public TO {r}",
-                     "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r}",
-                     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {r}",
-                     "ALTER ROLE {r} SET default_transaction_read_only = on"):
+        for stmt in (
+            "GRANT CONNECT ON DATABASE {db} TO {r}",
+            "GRANT USAGE ON SCHEMA public TO {r}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {r}",
+            "ALTER ROLE {r} SET default_transaction_read_only = on",
+        ):
             conn.execute(sql.SQL(stmt).format(db=sql.Identifier(dbname), r=ident))
     return created

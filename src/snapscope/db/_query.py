@@ -38,13 +38,30 @@ _TEXT = ("observation_id", "band", "filepath")
 _INT = ("sca", "width", "height", "format")
 _FLOAT = ("ra", "dec", *_RA_C, *_DEC_C, "mjd", "exptime", "position_angle")
 #: the l2image columns returned to image_from_db_row (the Image.db_row() contract)
-ROW_COLUMNS = ("id", "provenance_id", "filepath", "width", "height", "observation_id", "sca",
-               "ra", "dec", *_RA_C, *_DEC_C, "band", "mjd", "position_angle", "exptime", "format")
+ROW_COLUMNS = (
+    "id",
+    "provenance_id",
+    "filepath",
+    "width",
+    "height",
+    "observation_id",
+    "sca",
+    "ra",
+    "dec",
+    *_RA_C,
+    *_DEC_C,
+    "band",
+    "mjd",
+    "position_angle",
+    "exptime",
+    "format",
+)
 _EQUALITY = ("id", *_TEXT, *_INT, *(c for c in _FLOAT if c not in ("ra", "dec")))
 _MINMAX = (*_INT, *_FLOAT)
 _SPECIAL = ("ra", "dec", "radius", "order_by", "limit", "offset")
-ALLOWED_KEYS = tuple(sorted({*_EQUALITY, *(f"{c}_min" for c in _MINMAX),
-                             *(f"{c}_max" for c in _MINMAX), *_SPECIAL}))
+ALLOWED_KEYS = tuple(
+    sorted({*_EQUALITY, *(f"{c}_min" for c in _MINMAX), *(f"{c}_max" for c in _MINMAX), *_SPECIAL})
+)
 
 
 def _convert(col: str, value: Any) -> Any:
@@ -65,12 +82,15 @@ def _convert(col: str, value: Any) -> Any:
         raise ValueError(f"find_images: {col}={value!r} is not a valid {col}") from None
 
 
-def resolve_provenance_id(cur: Any, provenance: Any, provenance_tag: str | None,
-                          process: str | None) -> uuid.UUID | None:
+def resolve_provenance_id(
+    cur: Any, provenance: Any, provenance_tag: str | None, process: str | None
+) -> uuid.UUID | None:
     """Return the provenance id to search, or None for all (snappl's rules, see module doc)."""
     if provenance is not None and (provenance_tag is not None or process is not None):
-        raise ValueError("Must specify either provenance, or both of provenance_tag and process; "
-                         "cannot specify both provenance and provenance_tag")
+        raise ValueError(
+            "Must specify either provenance, or both of provenance_tag and process; "
+            "cannot specify both provenance and provenance_tag"
+        )
     if provenance is not None:
         pid = getattr(provenance, "id", provenance)
         return pid if isinstance(pid, uuid.UUID) else uuid.UUID(str(pid))
@@ -78,13 +98,19 @@ def resolve_provenance_id(cur: Any, provenance: Any, provenance_tag: str | None,
         return None
     if provenance_tag is None or process is None:
         raise ValueError("provenance_tag and process must be given together")
-    row = cur.execute("SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s",
-                      (provenance_tag, process)).fetchone()
+    row = cur.execute(
+        "SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s",
+        (provenance_tag, process),
+    ).fetchone()
     if row is None:
-        known = cur.execute("SELECT tag, process FROM provenance_tag ORDER BY 1, 2 LIMIT 20").fetchall()
+        known = cur.execute(
+            "SELECT tag, process FROM provenance_tag ORDER BY 1, 2 LIMIT 20"
+        ).fetchall()
         known_s = ", ".join(f"({_get(r, 'tag', 0)!r}, {_get(r, 'process', 1)!r})" for r in known)
-        raise ValueError(f"no provenance for tag {provenance_tag!r} and process {process!r}; "
-                         f"known (tag, process): {known_s or 'none'}")
+        raise ValueError(
+            f"no provenance for tag {provenance_tag!r} and process {process!r}; "
+            f"known (tag, process): {known_s or 'none'}"
+        )
     return _get(row, "provenance_id", 0)
 
 
@@ -102,7 +128,8 @@ def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tupl
     if unknown:
         raise UnknownFilterError(
             f"unknown find_images filter(s) {unknown}; allowed: provenance, provenance_tag, "
-            f"process, {', '.join(ALLOWED_KEYS)}")
+            f"process, {', '.join(ALLOWED_KEYS)}"
+        )
     conds: list[Any] = []
     params: list[Any] = []
     if provenance_id is not None:
@@ -127,29 +154,36 @@ def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tupl
     has_ra, has_dec = "ra" in kwargs, "dec" in kwargs
     if has_ra != has_dec:
         raise ValueError("Must include both or neither of ('ra', 'dec')")
-    corners = sql.SQL("ra_corner_00, dec_corner_00, ra_corner_01, dec_corner_01, "
-                      "ra_corner_11, dec_corner_11, ra_corner_10, dec_corner_10")
+    corners = sql.SQL(
+        "ra_corner_00, dec_corner_00, ra_corner_01, dec_corner_01, "
+        "ra_corner_11, dec_corner_11, ra_corner_10, dec_corner_10"
+    )
     if has_ra:
         ra, dec = _convert("ra", kwargs["ra"]), _convert("dec", kwargs["dec"])
         if not -90 <= dec <= 90:
             raise ValueError(f"find_images: dec={dec} is outside [-90, 90]")
         x, y, z = (float(c) for c in _spatial.radec_to_xyz(ra, dec))
         if kwargs.get("radius") is None:
-            conds.append(sql.SQL("cells && %s::int8[] AND snapscope_in_quad(%s, %s, %s, {})")
-                         .format(corners))
+            conds.append(
+                sql.SQL("cells && %s::int8[] AND snapscope_in_quad(%s, %s, %s, {})").format(corners)
+            )
             params += [_spatial.point_keys(ra, dec), x, y, z]
         else:
             radius = _convert("ra", kwargs["radius"])
             if not 0 <= radius <= 90:
                 raise ValueError(f"find_images: radius={radius} must be between 0 and 90 degrees")
-            conds.append(sql.SQL("cells && %s::int8[] AND snapscope_cone_quad(%s, %s, %s, %s, %s, {})")
-                         .format(corners))
+            conds.append(
+                sql.SQL(
+                    "cells && %s::int8[] AND snapscope_cone_quad(%s, %s, %s, %s, %s, {})"
+                ).format(corners)
+            )
             r = math.radians(radius)
             params += [_spatial.cone_keys(ra, dec, radius), x, y, z, math.cos(r), math.sin(r) ** 2]
     elif kwargs.get("radius") is not None:
         raise ValueError("find_images: radius needs ra and dec (the centre of the circle)")
     query = sql.SQL("SELECT {} FROM l2image").format(
-        sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)))
+        sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS))
+    )
     if conds:
         query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
     query += _order_limit(kwargs, params)
@@ -168,8 +202,10 @@ def _order_limit(kwargs: dict[str, Any], params: list) -> Any:
         desc = name.startswith("-")
         col = name[1:] if desc else name
         if col not in ROW_COLUMNS:
-            raise UnknownFilterError(f"find_images: cannot order by {name!r}; columns: "
-                                     f"{', '.join(ROW_COLUMNS)} (prefix '-' for descending)")
+            raise UnknownFilterError(
+                f"find_images: cannot order by {name!r}; columns: "
+                f"{', '.join(ROW_COLUMNS)} (prefix '-' for descending)"
+            )
         parts.append(sql.SQL("{} DESC" if desc else "{}").format(sql.Identifier(col)))
     paged = kwargs.get("limit") is not None or kwargs.get("offset") is not None
     if paged and "id" not in [n.lstrip("-") for n in names]:

@@ -62,8 +62,10 @@ def find_bindir() -> Path:
         if not (Path(env) / "pg_ctl").exists():
             raise DatabaseNeededError(f"SNAPSCOPE_PG_BIN={env} has no pg_ctl")
         return Path(env)
-    system = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                    key=lambda p: int(re.sub(r"\D", "", p.split("/")[4]) or 0))
+    system = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(re.sub(r"\D", "", p.split("/")[4]) or 0),
+    )
     if system:
         return Path(system[-1]).parent
     wheel = pgserver_bindir()
@@ -94,15 +96,26 @@ def _bin_version(bindir: Path) -> int:
 
 
 def _run_as() -> str | None:
-    """The unprivileged user the server runs as when we are root (else None)."""
+    """Return the unprivileged user the server runs as when we are root (else None)."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "pgserver"):
         with contextlib.suppress(KeyError):
             pwd.getpwnam(name)
             return name
-    subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                    "--shell", "/usr/sbin/nologin", "pgserver"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "pgserver",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return "pgserver"
 
 
@@ -148,7 +161,9 @@ def _check(argv: list[str], what: str, log: Path | None = None) -> str:
         if log is not None and log.exists():
             with contextlib.suppress(OSError):
                 tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        raise DatabaseError(f"{what} failed ({' '.join(argv)}):\n{res.stderr.strip()}\n{tail}".rstrip())
+        raise DatabaseError(
+            f"{what} failed ({' '.join(argv)}):\n{res.stderr.strip()}\n{tail}".rstrip()
+        )
     return res.stdout
 
 
@@ -177,12 +192,15 @@ def _write_state(sdir: Path, state: dict) -> None:
 
 
 def _dsn(state: dict, dbname: str = DBNAME) -> str:
-    return f"postgresql://postgres:{quote(state['password'], safe='')}@127.0.0.1:{state['port']}/{dbname}"
+    password = quote(state["password"], safe="")
+    return f"postgresql://postgres:{password}@127.0.0.1:{state['port']}/{dbname}"
 
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as postgres does: TIME_WAIT is fine
+        s.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as postgres does: TIME_WAIT is fine
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -207,9 +225,24 @@ def _initdb(bindir: Path, pgdata: Path, user: str | None, password: str) -> None
         if user:
             shutil.chown(pgdata, user, user)
             shutil.chown(pwfile, user, user)
-        _check(_cmd(user, bindir / "initdb", "-D", pgdata, "-U", "postgres", "-E", "UTF8",
-                    "--locale=C", "--auth-host=scram-sha-256", "--auth-local=peer",
-                    f"--pwfile={pwfile}", "--no-sync"), "initdb")
+        _check(
+            _cmd(
+                user,
+                bindir / "initdb",
+                "-D",
+                pgdata,
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--auth-host=scram-sha-256",
+                "--auth-local=peer",
+                f"--pwfile={pwfile}",
+                "--no-sync",
+            ),
+            "initdb",
+        )
     finally:
         pwfile.unlink(missing_ok=True)
 
@@ -234,8 +267,13 @@ def start(*, migrate: bool = True) -> str:
         pgdata = sdir / "pgdata"
         user = _run_as()
         state = _read_state(sdir)
-        bindir = Path(state["bindir"]) if state.get("bindir") and (pgdata / "PG_VERSION").exists() \
-            and Path(state["bindir"], "pg_ctl").exists() else find_bindir()
+        bindir = (
+            Path(state["bindir"])
+            if state.get("bindir")
+            and (pgdata / "PG_VERSION").exists()
+            and Path(state["bindir"], "pg_ctl").exists()
+            else find_bindir()
+        )
         if not (pgdata / "PG_VERSION").exists():
             state = {"password": secrets.token_urlsafe(24), "port": _free_port()}
             _initdb(bindir, pgdata, user, state["password"])
@@ -243,12 +281,31 @@ def start(*, migrate: bool = True) -> str:
         if not _running(bindir, pgdata, user):
             if not _port_free(int(state["port"])):
                 state["port"] = _free_port()
-            opts = f"-c listen_addresses=127.0.0.1 -p {int(state['port'])} -c unix_socket_directories=''"
+            opts = (
+                f"-c listen_addresses=127.0.0.1 -p {int(state['port'])} "
+                "-c unix_socket_directories=''"
+            )
             if os.environ.get("SNAPSCOPE_PG_FAST") == "1":
                 opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             log = pgdata / "server.log"
-            _check(_cmd(user, bindir / "pg_ctl", "start", "-w", "-t", "60", "-D", pgdata,
-                        "-l", log, "-o", opts), "starting PostgreSQL", log)
+            _check(
+                _cmd(
+                    user,
+                    bindir / "pg_ctl",
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    pgdata,
+                    "-l",
+                    log,
+                    "-o",
+                    opts,
+                ),
+                "starting PostgreSQL",
+                log,
+            )
         _write_state(sdir, state)
         _ensure_database(state)
         dsn = _dsn(state)
@@ -283,8 +340,11 @@ def stop() -> bool:
         user = _run_as()
         if not _running(bindir, pgdata, user):
             return False
-        _check(_cmd(user, bindir / "pg_ctl", "stop", "-w", "-m", "fast", "-D", pgdata),
-               "stopping PostgreSQL", pgdata / "server.log")
+        _check(
+            _cmd(user, bindir / "pg_ctl", "stop", "-w", "-m", "fast", "-D", pgdata),
+            "stopping PostgreSQL",
+            pgdata / "server.log",
+        )
         return True
 
 

@@ -58,7 +58,7 @@ _EV = np.cross(_N, _EU)
 
 
 def radec_to_xyz(ra, dec) -> np.ndarray:
-    """Unit vectors (..., 3) of positions given in degrees."""
+    """Return unit vectors (..., 3) of positions given in degrees."""
     ra = np.radians(np.asarray(ra, dtype=float))
     dec = np.radians(np.asarray(dec, dtype=float))
     cd = np.cos(dec)
@@ -77,9 +77,13 @@ def _index(t: np.ndarray, level) -> np.ndarray:
 
 def _part1by1(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x).astype(np.uint64) & np.uint64(0xFFFFFFFF)
-    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF),
-                        (4, 0x0F0F0F0F0F0F0F0F), (2, 0x3333333333333333),
-                        (1, 0x5555555555555555)):
+    for shift, mask in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
         x = (x | (x << np.uint64(shift))) & np.uint64(mask)
     return x
 
@@ -101,7 +105,7 @@ def point_keys(ra: float, dec: float) -> list[int]:
 
 
 def valid_footprints(ra_corners: np.ndarray, dec_corners: np.ndarray) -> np.ndarray:
-    """True where corners (N, K) in order make a convex polygon smaller than a hemisphere.
+    """Return True where corners (N, K), in order, make a convex polygon < a hemisphere.
 
     Both orientations are accepted; degenerate (zero-area, repeated corners), non-finite,
     self-intersecting or hemisphere-sized footprints are rejected.
@@ -110,8 +114,10 @@ def valid_footprints(ra_corners: np.ndarray, dec_corners: np.ndarray) -> np.ndar
     dec_corners = np.asarray(dec_corners, float)
     ok = np.isfinite(ra_corners).all(1) & np.isfinite(dec_corners).all(1)
     ok &= (np.abs(dec_corners) <= 90).all(1)
-    v = radec_to_xyz(np.where(np.isfinite(ra_corners), ra_corners, 0),
-                     np.where(np.isfinite(dec_corners), dec_corners, 0))
+    v = radec_to_xyz(
+        np.where(np.isfinite(ra_corners), ra_corners, 0),
+        np.where(np.isfinite(dec_corners), dec_corners, 0),
+    )
     a, b, c = v, np.roll(v, -1, axis=1), np.roll(v, -2, axis=1)
     turn = np.einsum("nki,nki->nk", np.cross(a, b), c)
     tiny = 1e-18
@@ -139,8 +145,14 @@ def _face_boxes(v: np.ndarray):
         dd = np.where(allpos[:, None], d, 1.0)
         u = (v @ _EU[f]) / dd
         w = (v @ _EV[f]) / dd
-        umin, umax = u.min(1) - _EPS * (1 + np.abs(u.min(1))), u.max(1) + _EPS * (1 + np.abs(u.max(1)))
-        wmin, wmax = w.min(1) - _EPS * (1 + np.abs(w.min(1))), w.max(1) + _EPS * (1 + np.abs(w.max(1)))
+        umin, umax = (
+            u.min(1) - _EPS * (1 + np.abs(u.min(1))),
+            u.max(1) + _EPS * (1 + np.abs(u.max(1))),
+        )
+        wmin, wmax = (
+            w.min(1) - _EPS * (1 + np.abs(w.min(1))),
+            w.max(1) + _EPS * (1 + np.abs(w.max(1))),
+        )
         inside = (umin <= 1) & (umax >= -1) & (wmin <= 1) & (wmax >= -1)
         touched = (allpos & inside) | (anypos & ~allpos)
         whole = anypos & ~allpos
@@ -175,8 +187,9 @@ def _blocks_to_keys(rows, faces, level, tu0, tu1, tv0, tv1, extra_a_levels=True)
                 continue
             sh = (level[m] - a).astype(np.int64)
             la = np.full(m.sum(), a, np.int64)
-            r, k = _enumerate(rows[m], faces[m], la, i0[m] >> sh, i1[m] >> sh,
-                              j0[m] >> sh, j1[m] >> sh, 1)
+            r, k = _enumerate(
+                rows[m], faces[m], la, i0[m] >> sh, i1[m] >> sh, j0[m] >> sh, j1[m] >> sh, 1
+            )
             out_rows.append(r)
             out_keys.append(k)
     return np.concatenate(out_rows), np.concatenate(out_keys)
@@ -214,9 +227,15 @@ def footprint_cells(ra_corners, dec_corners) -> tuple[np.ndarray, np.ndarray]:
         if not len(sel):
             continue
         lv = np.where(whole[sel], 0, level[sel])
-        r, k = _blocks_to_keys(sel, np.full(len(sel), f, np.int64), lv,
-                               np.where(whole[sel], 0.0, tu0[sel]), np.where(whole[sel], 1.0, tu1[sel]),
-                               np.where(whole[sel], 0.0, tv0[sel]), np.where(whole[sel], 1.0, tv1[sel]))
+        r, k = _blocks_to_keys(
+            sel,
+            np.full(len(sel), f, np.int64),
+            lv,
+            np.where(whole[sel], 0.0, tu0[sel]),
+            np.where(whole[sel], 1.0, tu1[sel]),
+            np.where(whole[sel], 0.0, tv0[sel]),
+            np.where(whole[sel], 1.0, tv1[sel]),
+        )
         # a whole face is level 0: i0=0, i1=0 since index(1.0, 0) == 0
         rows_all.append(r)
         keys_all.append(k)
@@ -243,10 +262,13 @@ def _circumscribed_octagon(ra: float, dec: float, radius: float) -> tuple[np.nda
     r = np.radians(radius)
     big = np.arctan(np.tan(r) / np.cos(np.pi / 8)) * (1 + 1e-9) + 1e-12
     ang = np.arange(8) * np.pi / 4
-    pts = (np.cos(big) * c[None, :]
-           + np.sin(big) * (np.cos(ang)[:, None] * east + np.sin(ang)[:, None] * north))
-    return (np.degrees(np.arctan2(pts[:, 1], pts[:, 0])) % 360,
-            np.degrees(np.arcsin(np.clip(pts[:, 2], -1, 1))))
+    pts = np.cos(big) * c[None, :] + np.sin(big) * (
+        np.cos(ang)[:, None] * east + np.sin(ang)[:, None] * north
+    )
+    return (
+        np.degrees(np.arctan2(pts[:, 1], pts[:, 0])) % 360,
+        np.degrees(np.arcsin(np.clip(pts[:, 2], -1, 1))),
+    )
 
 
 def cone_keys(ra: float, dec: float, radius: float) -> list[int]:

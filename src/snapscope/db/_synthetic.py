@@ -15,14 +15,19 @@ __all__ = ["random_footprints", "xyz_to_radec"]
 
 
 def xyz_to_radec(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors (..., 3) → (ra, dec) in degrees, ra in [0, 360)."""
+    """Convert unit vectors (..., 3) to (ra, dec) in degrees, ra in [0, 360)."""
     ra = np.degrees(np.arctan2(v[..., 1], v[..., 0])) % 360.0
     dec = np.degrees(np.arctan2(v[..., 2], np.hypot(v[..., 0], v[..., 1])))
     return ra, dec
 
 
-def random_footprints(n: int, size: float | tuple[float, float] = 0.125, seed: int = 0,
-                      ra0_fraction: float = 0.2, pole_fraction: float = 0.2) -> dict[str, np.ndarray]:
+def random_footprints(
+    n: int,
+    size: float | tuple[float, float] = 0.125,
+    seed: int = 0,
+    ra0_fraction: float = 0.2,
+    pole_fraction: float = 0.2,
+) -> dict[str, np.ndarray]:
     """Random square footprints.
 
     Parameters
@@ -47,7 +52,7 @@ def random_footprints(n: int, size: float | tuple[float, float] = 0.125, seed: i
     dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
     n0, npole = int(n * ra0_fraction), int(n * pole_fraction)
     ra[:n0] = rng.uniform(-1, 1, n0) % 360
-    dec[n0:n0 + npole] = rng.choice([-1.0, 1.0], npole) * rng.uniform(85, 90, npole)
+    dec[n0 : n0 + npole] = rng.choice([-1.0, 1.0], npole) * rng.uniform(85, 90, npole)
     if np.ndim(size):
         side = np.exp(rng.uniform(np.log(size[0]), np.log(size[1]), n))
     else:
@@ -59,7 +64,7 @@ def random_footprints(n: int, size: float | tuple[float, float] = 0.125, seed: i
     east /= np.linalg.norm(east, axis=1)[:, None]
     north = np.cross(c, east)
     theta = rng.uniform(0, 2 * np.pi, n)
-    ex = np.cos(theta)[:, None] * east + np.sin(theta)[:, None] * north   # image +x
+    ex = np.cos(theta)[:, None] * east + np.sin(theta)[:, None] * north  # image +x
     ey = -np.sin(theta)[:, None] * east + np.cos(theta)[:, None] * north  # image +y
     h = np.tan(np.radians(side) / 2)[:, None]
     out = {"ra": ra % 360, "dec": dec}
