@@ -456,6 +456,28 @@ def test_memmap_pages_released_only_when_safe(tmp_path):
         assert mm[0, 0] == (0.0 if mode == "r" else 5.0)
 
 
+def test_fortran_order_memmap_and_other_dtypes(tmp_path):
+    from snapscope.tiles._source import resolve_source
+
+    data = noisy((30, 45), seed=13, inf=False)
+    mm = np.memmap(tmp_path / "f.bin", dtype=np.float32, mode="w+", shape=data.shape, order="F")
+    mm[:] = data
+    src = resolve_source(mm)
+    assert src.data.mm is None  # pages are not released for column-major maps
+    assert_level(TilePyramid(mm, tile_size=8, cache=TileCache(BIG_CACHE)), data, None, 2)
+    ints = np.random.default_rng(1).integers(0, 60000, (30, 45)).astype(">u2")
+    pyr = TilePyramid(ints, tile_size=8, cache=TileCache(BIG_CACHE))
+    for level in range(pyr.n_levels):
+        assert_level(pyr, ints, None, level)
+    f64 = noisy((30, 45), seed=14).astype(np.float64)
+    f64[7, 9] = 1e300  # beyond float32: invalid, like inf
+    expected = np.where(np.abs(f64) < 1e39, f64, np.nan)
+    pyr = TilePyramid(f64, tile_size=8, cache=TileCache(BIG_CACHE))
+    for level in range(pyr.n_levels):
+        assert_level(pyr, expected, None, level)
+    assert pyr.preview().shape == pyr.overview().shape  # and no overflow warning (error here)
+
+
 # ----------------------------------------------------------------------------- encoding
 def test_encode_round_trip():
     t = noisy((30, 20), seed=11)

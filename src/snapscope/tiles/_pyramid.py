@@ -49,6 +49,14 @@ _WORKERS = min(2, os.cpu_count() or 1)
 _STATS_PERCENTILES = (0.5, 1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0, 99.5)
 
 
+def _as_float32(values: np.ndarray) -> np.ndarray:
+    """Return a float32 copy, NaN where not finite (incl. float64 values beyond float32)."""
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32)
+    np.copyto(out, np.float32(np.nan), where=~np.isfinite(out))
+    return out
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -234,8 +242,7 @@ class TilePyramid:
         rows = np.minimum(np.arange(ny_k) * f + f // 2, ny - 1)
         cols = np.minimum(np.arange(nx_k) * f + f // 2, nx - 1)
         values, bad = self._src.sample(rows, cols)
-        out = values.astype(np.float32)
-        np.copyto(out, np.float32(np.nan), where=~np.isfinite(out))
+        out = _as_float32(values)
         if bad is not None:
             out[bad] = np.nan
         self._src.release(0, ny)
@@ -347,8 +354,7 @@ class TilePyramid:
             b = min(r1, a + chunk)
             section, bad = self._src.read(a, b, c0, c1)
             if level == 0:
-                part = section.astype(np.float32)
-                np.copyto(part, np.float32(np.nan), where=~np.isfinite(part))
+                part = _as_float32(section)
                 if bad is not None:
                     part.ravel()[bad.flat()] = np.nan
             else:

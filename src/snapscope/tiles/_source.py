@@ -143,7 +143,11 @@ def _plane(array: Any, file_key: tuple | None) -> _Plane:
                 if file_key
                 else ("obj", object_token(owner), offset, *layout)
             )
-            if array.strides[0] <= 0 or array.strides[1] <= 0:
+            row_major = (
+                array.strides[1] == array.itemsize
+                and array.strides[0] >= array.shape[1] * array.itemsize
+            )
+            if not row_major:  # the page arithmetic below assumes whole rows in order
                 return _Plane(array, key)
             return _Plane(array, key, owner, offset, _releasable(array, owner))
     return _Plane(array, ("obj", object_token(owner), int(array.ctypes.data), *layout))
