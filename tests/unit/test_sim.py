@@ -423,6 +423,20 @@ def test_exposure_without_supernova(tmp_path):
     assert b[y - 2:y + 3, x - 2:x + 3].sum() - a[y - 2:y + 3, x - 2:x + 3].sum() > 4000
 
 
+def test_epsf_file_is_the_psf_used(tmp_path):
+    e = sim.make_exposure(tmp_path, size=32, seed=1, host=False)
+    good = Path(e["epsf_path"]).read_bytes()
+    with _open(e["epsf_path"]) as hdul:
+        psf, header = hdul[0].data, hdul[0].header
+        assert header["OVERSAMP"] == 4 and psf.shape == (512, 512)
+        assert psf.sum() == pytest.approx(1.0, rel=1e-5)
+        assert np.unravel_index(psf.argmax(), psf.shape) in [(255, 255), (255, 256), (256, 255),
+                                                             (256, 256)]
+    Path(e["epsf_path"]).write_bytes(b"stale")
+    sim.make_exposure(tmp_path, size=32, seed=2, host=False, pointing=7)
+    assert Path(e["epsf_path"]).read_bytes() == good
+
+
 def test_gzip_variant_is_readable_and_identical(hosted, exposure_dir):
     packed = sim.make_exposure(exposure_dir / "gz", size=128, seed=3, mjd=62472.0, gzip=True)
     assert packed["path"].endswith(".fits.gz")

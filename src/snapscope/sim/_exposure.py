@@ -270,8 +270,7 @@ def simulate(spec: ExposureSpec, outdir: Path) -> dict[str, Any]:
     truth_path = outdir / truth_filename(spec.band, spec.pointing, pointing.sca)
     write_table(truth_path, truth_table(cat, x - dx, y - dy, flux, scale.zp_ab, meta, sn_row))
     epsf_path = outdir / f"epsf_{spec.band}_{pointing.sca}.fits"
-    if not epsf_path.exists():
-        write_epsf(epsf_path, psf)
+    write_epsf(epsf_path, psf)
     return {
         "path": str(path.resolve()), "band": spec.band, "mjd": pointing.mjd,
         "pointing": spec.pointing, "sca": pointing.sca, "size": spec.size,

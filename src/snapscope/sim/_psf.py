@@ -100,10 +100,12 @@ def epsf_header(psf: EPSF) -> dict[str, Any]:
 
 
 def write_epsf(path: Path, psf: EPSF) -> None:
-    """Write ``psf`` to ``path`` atomically (float32 image in the primary HDU)."""
+    """Write ``psf`` to ``path`` (float32 image in the primary HDU), unless it is already there."""
+    import io
+
     from astropy.io import fits
 
-    from snapscope.sim._write import atomic_path
+    from snapscope.sim._write import write_bytes_if_changed
 
     header = fits.Header()
     for key, value in epsf_header(psf).items():
@@ -111,5 +113,6 @@ def write_epsf(path: Path, psf: EPSF) -> None:
             header["COMMENT"] = value
         else:
             header[key] = value
-    with atomic_path(path) as tmp:
-        fits.PrimaryHDU(psf.array.astype(np.float32), header=header).writeto(tmp)
+    buffer = io.BytesIO()
+    fits.PrimaryHDU(psf.array.astype(np.float32), header=header).writeto(buffer)
+    write_bytes_if_changed(path, buffer.getvalue())

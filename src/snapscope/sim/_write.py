@@ -23,6 +23,7 @@ __all__ = [
     "clean_wcs_header",
     "write_exposure_fits",
     "write_table",
+    "write_bytes_if_changed",
     "write_text_if_changed",
     "write_json_if_changed",
     "exposure_filename",
@@ -126,14 +127,19 @@ def write_exposure_fits(
             hdus.writeto(tmp)
 
 
-def write_text_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` unless ``path`` already holds exactly it; True if the file was written."""
+def write_bytes_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` unless ``path`` already holds exactly it; True if the file was written."""
     path = Path(path)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    if path.exists() and path.read_bytes() == data:
         return False
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
     return True
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` (UTF-8) unless ``path`` already holds exactly it; True if written."""
+    return write_bytes_if_changed(path, text.encode("utf-8"))
 
 
 def write_table(path: Path, table: Any) -> bool:
