@@ -34,6 +34,7 @@ export class Viewer {
   private cursor: [number, number] | null = null;
   private frame = 0;
   private pushTimer = 0;
+  private tick = 0;
   private version = 0;
   private background: Rgba = [204, 204, 204, 255];
   private listeners: [string, (...args: any[]) => void][] = [];
@@ -107,6 +108,11 @@ export class Viewer {
     const s = { width: this.dom.stage.clientWidth || 1, height: this.dom.stage.clientHeight || 1, dpr: window.devicePixelRatio || 1 };
     const changed = s.width !== this.size.width || s.height !== this.size.height || s.dpr !== this.size.dpr;
     if (changed) {
+      // Keep the field of view (AIDA's fov: pixels along the shorter side) across resizes;
+      // the first real layout also resolves the theme colours.
+      if (this.view) this.view = { ...this.view, zoom: (this.view.zoom * Math.min(s.width, s.height)) / Math.min(this.size.width, this.size.height) };
+      this.background = cssToRgba(themeColor(this.dom.root, "--jp-layout-color3", "#cccccc"));
+      for (const d of this.displays.values()) d.nan = this.background;
       this.size = s;
       const w = Math.round(s.width * s.dpr), h = Math.round(s.height * s.dpr);
       this.renderer.resize(w, h);
@@ -303,6 +309,9 @@ export class Viewer {
       for (const [tx, ty] of V.visibleTiles(img, view, this.size, target)) wanted.push({ key: img.key, plane, level: target, tx, ty });
     }
     this.sched.update(wanted, (a) => this.cache.has(a));
+    const missing = wanted.filter((a) => !this.cache.has(a)).length;
+    // Expected pushes and requests may time out with no message to wake us: look again soon.
+    if (this.sched.busy && !this.tick) this.tick = window.setTimeout(() => { this.tick = 0; this.request(); }, 500);
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawMarkers(octx, this.markers, view, this.size);
     const grid = this.grid(img);
@@ -313,6 +322,8 @@ export class Viewer {
     ds.level = String(target);
     ds.requested = String(this.sched.stats.requested);
     ds.cancelled = String(this.sched.stats.cancelled);
+    ds.missing = String(missing);
+    ds.pending = String(this.sched.inflight);
     ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom });
   }
 
@@ -321,6 +332,7 @@ export class Viewer {
     for (const [ev, fn] of this.listeners) this.model.off(ev as any, fn);
     if (this.frame) cancelAnimationFrame(this.frame);
     if (this.pushTimer) clearTimeout(this.pushTimer);
+    if (this.tick) clearTimeout(this.tick);
     this.sched.reset();
     this.cache.clear();
     this.renderer.destroy();

@@ -128,6 +128,15 @@ def test_cancel_drops_queued_requests_when_an_event_loop_runs(sky):
     assert w.tiles.stats["cancelled"] == 2 and w.tiles.pending == 0
 
 
+def test_custom_messages_arrive_through_the_ipywidgets_comm_path(sky):
+    w = RecordingWidget()
+    w.load_image(sky)
+    w.sent.clear()
+    msg = {"kind": "tile", "id": 3, "key": w._displayed, "level": 1, "tx": 0, "ty": 0}
+    w._handle_msg({"content": {"data": {"method": "custom", "content": msg}}, "buffers": []})
+    assert [c["id"] for c, _ in w.replies(MSG_TILE)] == [3]
+
+
 def test_ready_pushes_the_overview_again(sky):
     w = RecordingWidget()
     w.browser({"kind": "ready"})
@@ -144,8 +153,8 @@ def test_closed_comm_does_not_raise(sky):
     w.load_image(sky)
     key = w._displayed
     w.close()
-    w._handle_custom_msg(w, {"kind": "tile", "id": 1, "key": key, "level": 0, "tx": 0, "ty": 0}, [])
-    w._handle_custom_msg(w, {"kind": "ready"}, [])
+    w._on_browser_msg(w, {"kind": "tile", "id": 1, "key": key, "level": 0, "tx": 0, "ty": 0}, [])
+    w._on_browser_msg(w, {"kind": "ready"}, [])
 
 
 def test_two_widgets_share_the_pyramid_of_one_image(sky):

@@ -19,7 +19,7 @@ class RecordingWidget(ImageWidget):
 
     def browser(self, content):
         """Deliver a message as if it came from the browser."""
-        self._handle_custom_msg(self, content, [])
+        self._on_browser_msg(self, content, [])
 
     def replies(self, kind=None):
         return [(c, b) for c, b in self.sent if kind is None or c.get("kind") == kind]

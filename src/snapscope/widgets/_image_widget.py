@@ -90,7 +90,7 @@ class ImageWidget(ViewportMixin, CatalogMixin, anywidget.AnyWidget):
             tile_size=tile_size,
             dtype=tile_dtype,
         )
-        self.on_msg(self._handle_custom_msg)
+        self.on_msg(self._on_browser_msg)
 
     # ------------------------------------------------------------------ helpers
     def _send_message(self, content: dict, buffers: list) -> None:
@@ -443,7 +443,7 @@ class ImageWidget(ViewportMixin, CatalogMixin, anywidget.AnyWidget):
                     self.errors.record(exc, "click callback").strip().splitlines()[-1]
                 )
 
-    def _handle_custom_msg(self, _widget: Any, content: Any, buffers: list) -> None:
+    def _on_browser_msg(self, _widget: Any, content: Any, buffers: list) -> None:
         """Dispatch one browser message; never raises (errors become replies)."""
         try:
             kind = content.get("kind") if isinstance(content, dict) else None

@@ -1,0 +1,119 @@
+"""ImageWidget in a real browser (Debian Chromium driven by Playwright) through Voila."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from conftest import Server, free_port, voila_command, wait_for, write_notebook
+from widget_page import (
+    RAMP_CELL,
+    READ_PIXELS,
+    SHAPE,
+    expected_gray,
+    ramp_wcs,
+    settled,
+    state,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory, jupyter_env):
+    root = tmp_path_factory.mktemp("voila")
+    nb = write_notebook(root / "ramp.ipynb", [RAMP_CELL])
+    port = free_port()
+    server = Server(voila_command(nb, port), port, root, jupyter_env, root / "voila.log")
+    yield server
+    server.stop()
+
+
+def open_page(page, voila):
+    page.goto(voila.url(), wait_until="domcontentloaded")
+    return wait_for(lambda: settled(page, 0) and settled(page, 1), timeout=90, what="both viewers")
+
+
+def check_pixels(page, index: int, s: dict) -> None:
+    w, h, v = s["width"], s["height"], s["view"]
+    # Screen pixels over the inner part of the image (and inside the canvas).
+    points = []
+    for fx in (0.2, 0.5, 0.8):
+        for fy in (0.2, 0.5, 0.8):
+            sx = w / 2 + (fx * SHAPE[1] - v["cx"]) * v["zoom"]
+            sy = h / 2 - (fy * SHAPE[0] - v["cy"]) * v["zoom"]
+            if 0 <= sx < w and 0 <= sy < h:
+                points.append((int(sx), int(sy)))
+    assert len(points) >= 3
+    got = page.evaluate(READ_PIXELS, [index, points])
+    for (sx, sy), rgba in zip(points, got, strict=True):
+        gray = expected_gray(s["view"], int(s["level"]), (w, h), int(sx), int(sy))
+        assert abs(rgba[0] - gray) <= 1 and rgba[0] == rgba[1] == rgba[2], repr(
+            (index, sx, sy, rgba, gray, s)
+        )
+
+
+def test_renders_the_known_image(page, voila, screenshots):
+    open_page(page, voila)
+    for index, renderer in ((0, "webgl2"), (1, "canvas")):
+        s = settled(page, index)
+        assert s["renderer"] == renderer
+        check_pixels(page, index, s)
+    page.screenshot(path=str(screenshots / "voila_two_viewers.png"))
+
+
+def test_pan_requests_new_tiles_and_follows_without_the_kernel(page, voila):
+    open_page(page, voila)
+    page.locator(".snapscope-viewer").first.focus()
+    page.keyboard.press("1")  # one image pixel per screen pixel: level 0
+    s = wait_for(lambda: (x := settled(page)) and x["level"] == "0" and x, what="level 0")
+    requested = int(s["requested"])
+    box = page.locator("canvas.snapscope-overlay").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx, cy + 200, steps=5)  # drag the image down: rows above y = 512 come in
+    moved = json.loads(state(page)["view"])  # the picture followed the mouse at once
+    page.mouse.up()
+    assert moved["cy"] == pytest.approx(s["view"]["cy"] + 200 / s["view"]["zoom"], abs=1e-6)
+    s2 = wait_for(
+        lambda: (x := settled(page)) and int(x["requested"]) > requested and x,
+        what="new tiles after panning",
+    )
+    check_pixels(page, 0, s2)
+
+
+def test_stretch_change_repaints_with_no_pixels_on_the_wire(page, voila):
+    open_page(page, voila)
+    before = page.evaluate(READ_PIXELS, [0, [[485, 200]]])[0]
+    frames_before = page.evaluate("window.__wsFrames.length")
+    received = state(page)["received"]
+    t0 = time.monotonic()
+    page.get_by_role("button", name="log stretch").click()
+    wait_for(
+        lambda: page.evaluate(READ_PIXELS, [0, [[485, 200]]])[0] != before,
+        what="the repaint",
+        interval=0.02,
+    )
+    elapsed = time.monotonic() - t0
+    page.wait_for_timeout(300)  # let any (unexpected) tile arrive before counting
+    frames = page.evaluate(f"window.__wsFrames.slice({frames_before})")
+    assert state(page)["received"] == received
+    assert sum(frames) < 20_000, frames  # trait updates only; one 256² float16 tile is 131 kB
+    assert elapsed < 5
+
+
+def test_cursor_readout_shows_ra_dec_of_the_pixel(page, voila):
+    open_page(page, voila)
+    box = page.locator("canvas.snapscope-overlay").first.bounding_box()
+    page.mouse.move(box["x"] + 137.3, box["y"] + 91.7)
+    s = wait_for(lambda: (x := state(page)) and x.get("cursorSky") and x, what="cursor readout")
+    x, y = (float(v) for v in s["cursor"].split(","))
+    ra, dec = (float(v) for v in s["cursorSky"].split(","))
+    tra, tdec = ramp_wcs().pixel_to_world_values(x, y)
+    sep = np.hypot((ra - tra) * np.cos(np.radians(tdec)), dec - tdec) * 3600
+    assert sep < 1e-3  # arcsec
+    assert f"({tra:.6f}°)" in s["status"] and f"({tdec:.6f}°)" in s["status"]
+    assert f"x {round(x)}  y {round(y)}" in s["status"]

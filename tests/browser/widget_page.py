@@ -1,0 +1,96 @@
+"""Notebook code and page helpers shared by the browser tests."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+#: The test image: a linear ramp, so every pyramid level holds exact values
+#: (a block mean of a linear function is its value at the block centre).
+RAMP_CELL = """
+import numpy as np
+import ipywidgets as ipw
+from astropy.visualization import LogStretch
+from astropy.wcs import WCS
+from snapscope.image import Numpy2DImage
+from snapscope.widgets import ImageWidget
+import widget_page
+
+data = widget_page.ramp()
+wcs = widget_page.ramp_wcs()
+w = ImageWidget(height="400px")
+w.load_image(Numpy2DImage(data=data, wcs=wcs), image_label="ramp")
+w.set_cuts(widget_page.CUTS)
+w2 = ImageWidget(height="240px", renderer="canvas")
+w2.load_image(Numpy2DImage(data=data, wcs=wcs), image_label="ramp (canvas 2D)")
+w2.set_cuts(widget_page.CUTS)
+button = ipw.Button(description="log stretch")
+button.on_click(lambda _: w.set_stretch(LogStretch()))
+ipw.VBox([button, w, w2])
+"""
+
+CUTS = (0.0, 300.0)
+SHAPE = (600, 900)
+
+
+def ramp() -> np.ndarray:
+    y, x = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]]
+    return (x / 4 + y / 8).astype(np.float32)
+
+
+def ramp_wcs():
+    from astropy.wcs import WCS
+
+    w = WCS(naxis=2)
+    w.wcs.crpix, w.wcs.crval = [450.0, 300.0], [150.1, 2.2]
+    w.wcs.cdelt = [-0.11 / 3600, 0.11 / 3600]
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    return w
+
+
+def expected_gray(view: dict, level: int, size: tuple[float, float], sx: float, sy: float) -> int:
+    """Gray level the viewer must show at CSS pixel (sx, sy) of the canvas (pixel centre)."""
+    width, height = size
+    x = view["cx"] + (sx + 0.5 - width / 2) / view["zoom"]
+    y = view["cy"] - (sy + 0.5 - height / 2) / view["zoom"]
+    f = 2**level
+    xc = (math.floor((x + 0.5) / f) + 0.5) * f - 0.5
+    yc = (math.floor((y + 0.5) / f) + 0.5) * f - 0.5
+    v = float(np.float16(xc / 4 + yc / 8))
+    s = min(max((v - CUTS[0]) / (CUTS[1] - CUTS[0]), 0.0), 1.0)
+    return min(math.floor(s * 256), 255)
+
+
+READ_PIXELS = """([sel, points]) => {
+  const root = document.querySelectorAll('.snapscope-viewer')[sel];
+  const src = root.querySelector('canvas.snapscope-image');
+  const c = document.createElement('canvas');
+  c.width = src.width; c.height = src.height;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(src, 0, 0);
+  const dpr = src.width / src.clientWidth;
+  return points.map(([x, y]) =>
+    Array.from(ctx.getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data));
+}"""
+
+
+def state(page, index: int = 0) -> dict:
+    """The dataset of the index-th viewer on the page (plus its canvas size)."""
+    return page.evaluate(
+        """(i) => { const r = document.querySelectorAll('.snapscope-viewer')[i];
+        if (!r) return null; const c = r.querySelector('canvas.snapscope-image');
+        return {...r.dataset, width: c.clientWidth, height: c.clientHeight,
+                status: r.querySelector('.snapscope-status').textContent}; }""",
+        index,
+    )
+
+
+def settled(page, index: int = 0):
+    """The viewer's state once every wanted tile is drawn, else None."""
+    s = state(page, index)
+    if s and s.get("missing") == "0" and s.get("pending") == "0" and int(s.get("drawn", 0)) > 0:
+        s["view"] = json.loads(s["view"])
+        return s
+    return None
