@@ -6,9 +6,10 @@ Decisions
   positions it thinks the Sun forbids on that date (OU2024 dates fail that check), so
   :func:`any_position_allowed` replaces ``galsim.roman.roman_wcs.allowedPos`` for the duration of
   a ``with`` block and always restores it (roman_imsim does the same with ``force_cvz``).
-* **Roll.** ``pa=None`` follows OU2024's TDS roll law: the roll advances 720° per year
-  (fitted to the six OU2024 visits listed below, within 0.3°), so exposures at different epochs
-  have different rolls and the bands of one epoch share theirs.
+* **Roll.** ``pa=None`` follows OU2024's TDS roll law: the roll advances 1.972° per day (about
+  720° a year; fitted to seven OU2024 visits of the SN field, the six below and 13205, within
+  0.29°), so exposures at different epochs have different rolls and the bands of one epoch share
+  theirs.
 * **Dither.** Synthetic exposures put the field centre at the SCA centre offset by a dither
   uniform in ±15 % of the image size in x and y (drawn from the exposure seed), so every exposure
   of a position has its own WCS.
@@ -63,8 +64,8 @@ __all__ = [
 _MJD_ZERO = datetime.datetime(1858, 11, 17)
 #: Dither amplitude, as a fraction of the image side.
 DITHER = 0.15
-#: OU2024 roll law: PA_FPA = ROLL_REF + ROLL_RATE·(MJD - ROLL_MJD) (visit 35198 as reference).
-ROLL_MJD, ROLL_REF, ROLL_RATE = 62455.669, 177.53441, 720.0 / 365.25
+#: OU2024 roll law: PA_FPA = ROLL_REF + ROLL_RATE·(MJD - ROLL_MJD) (deg, deg/day).
+ROLL_MJD, ROLL_REF, ROLL_RATE = 62455.669, 177.5621, 1.97201
 #: Offset of the visit numbers given to non-Y106 exposures of OU2024 visits.
 COMPANION_OFFSET = 100_000
 
@@ -158,10 +159,6 @@ class Pointing:
         """GalSim's WCS of the whole SCA (1-based SCA pixel coordinates)."""
         return _sca_wcs(self.ra_targ, self.dec_targ, self.pa_fpa, self.sca, self.mjd)
 
-    def pa_obsy(self) -> float:
-        """Observatory position angle (deg), as GalSim writes ``PA_OBSY``."""
-        theta_fpa = galsim.roman.roman_wcs.theta_fpa / galsim.degrees
-        return float((self.pa_fpa - theta_fpa) % 360.0)
 
 
 def _sca_wcs(ra: float, dec: float, pa: float, sca: int, mjd: float) -> Any:
