@@ -94,3 +94,38 @@ def settled(page, index: int = 0):
         s["view"] = json.loads(s["view"])
         return s
     return None
+
+
+STARS_CELL = """
+from astropy.visualization import AsinhStretch
+from snapscope.image import Numpy2DImage
+from snapscope.widgets import ImageWidget
+import widget_page
+
+data, flags, wcs, catalog = widget_page.star_field()
+w = ImageWidget(height="360px", show_mask=True)
+w.load_image(Numpy2DImage(data=data, flags=flags, wcs=wcs), image_label="simulated field")
+w.set_cuts((990, 1150))
+w.set_stretch(AsinhStretch(0.1))
+w.set_colormap("magma")
+w.load_catalog(catalog, catalog_label="sources", catalog_style={"shape": "circle", "color": "cyan", "size": 9})
+w
+"""
+
+
+def star_field(size: int = 512, n_stars: int = 80, seed: int = 5):
+    """A small simulated sky: noise, Gaussian stars, one bad column; and a source table."""
+    from astropy.table import Table
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size]
+    data = 1000 + 8 * rng.standard_normal((size, size))
+    xs, ys = rng.uniform(10, size - 10, n_stars), rng.uniform(10, size - 10, n_stars)
+    flux = 10 ** rng.uniform(3, 5, n_stars)
+    for xc, yc, f in zip(xs, ys, flux, strict=True):
+        sl = (slice(int(yc) - 8, int(yc) + 9), slice(int(xc) - 8, int(xc) + 9))
+        data[sl] += f / (2 * np.pi * 2.0**2) * np.exp(-((x[sl] - xc) ** 2 + (y[sl] - yc) ** 2) / 8)
+    flags = np.zeros((size, size), np.uint16)
+    flags[:, 300:303] = 1
+    bright = np.argsort(flux)[-25:]
+    return data.astype(np.float32), flags, ramp_wcs(), Table({"x": xs[bright], "y": ys[bright]})

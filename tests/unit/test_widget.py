@@ -269,3 +269,40 @@ def test_blink_and_lock_follow_sky_position(sky):
     lock.unlock()
     w1.set_viewport(center=(10.0, 10.0), image_label="a")
     assert w2._view == v2
+
+
+def test_save_matches_the_stretch_pixel_by_pixel(tmp_path):
+    from matplotlib import colormaps
+    from PIL import Image as PILImage
+
+    y, x = np.mgrid[0:48, 0:64]
+    data = (x * 7.0 + y * 100.0).astype(np.float32)
+    data[5, 9] = np.nan
+    w = ImageWidget()
+    w._viewer_size = [64, 48]
+    w.load_image(data)
+    w.set_cuts((0, 5000))
+    w.set_stretch(SqrtStretch())
+    w.set_colormap("viridis")
+    w.set_viewport(center=(31.5, 23.5), fov=48)  # one image pixel per output pixel
+    w.save(tmp_path / "view.png")
+    got = np.asarray(PILImage.open(tmp_path / "view.png"))[::-1]  # PNG rows go down, y goes up
+    s = np.clip(SqrtStretch()(np.clip(data / 5000, 0, 1)), 0, 1)
+    index = np.minimum(np.floor(np.nan_to_num(s) * 256), 255).astype(int)
+    expected = (colormaps["viridis"](index, bytes=True)).astype(np.uint8)
+    finite = np.isfinite(data)
+    np.testing.assert_array_equal(got[finite], expected[finite])
+    assert tuple(got[5, 9]) == (204, 204, 204, 255)
+
+
+def test_mask_plane_tiles_hold_the_masked_fraction(sky):
+    flags = np.zeros(sky.shape, np.uint16)
+    flags[:2, :2] = 4
+    w = RecordingWidget()
+    w.load_image(Numpy2DImage(data=sky, flags=flags, wcs=tan_wcs()))
+    assert w._images[w._displayed]["has_mask"]
+    w.sent.clear()
+    tile_request(w, 1, level=1, plane="mask")
+    ((content, buffers),) = w.sent
+    mask = np.frombuffer(buffers[0], "<f2").reshape(content["shape"])
+    assert mask[0, 0] == 1.0 and mask[0, 1] == 0.0 and mask.sum() == 1.0

@@ -8,7 +8,6 @@ traits inside ``hold_sync`` (one state message), then pushes the overview tile.
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,22 +17,19 @@ import anywidget
 import traitlets as t
 
 from ._catalogs import CatalogMixin
+from ._display import DisplayMixin
 from ._errors import ErrorLog
 from ._inputs import ImageEntry, make_entry
 from ._labels import resolve_label
 from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_READY, MSG_TILE, PLANE_DATA, ProtocolError
-from ._pyramids import colormap_lut
 from ._tile_server import TileServer
-from ._traits import as_interval, compute_limits, sample_values, stretch_spec
 from ._viewport import ViewportMixin, pixel_view
 from ._wcsgrid import wcs_grid
 
 __all__ = ["ImageWidget"]
 
-_DEFAULT_CMAP = "gray"
 
-
-class ImageWidget(ViewportMixin, CatalogMixin, anywidget.AnyWidget):
+class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget):
     """Show images in Jupyter: pan, zoom, stretch, catalogs, WCS readout, any image size.
 
     Implements the astro-image-display-api 0.3.0 ``ImageViewerInterface``. Images may be
@@ -219,134 +215,6 @@ class ImageWidget(ViewportMixin, CatalogMixin, anywidget.AnyWidget):
             _view=self._view_trait(entry),
             _catalogs=self._catalog_trait(entry.wcs),
         )
-
-    # ------------------------------------------------------------- display
-    def _limits(self, entry: ImageEntry) -> tuple[float, float]:
-        if "sample" not in entry.cache:
-            entry.cache["sample"] = sample_values(entry.array, entry.mask)
-        return compute_limits(entry.cuts, entry.cache["sample"])
-
-    def _display_traits(self) -> dict[str, Any]:
-        out = {}
-        for entry in self._entries.values():
-            vmin, vmax = self._limits(entry)
-            cmap = entry.colormap or _DEFAULT_CMAP
-            out[entry.key] = {
-                "vmin": vmin,
-                "vmax": vmax,
-                "stretch": stretch_spec(entry.stretch),
-                "cmap": cmap,
-                "cmap_lut": colormap_lut(cmap),
-            }
-        return out
-
-    def _apply_display(self) -> None:
-        self._set_traits(_displays=self._display_traits())
-
-    def set_cuts(
-        self,
-        cuts: tuple[numbers.Real, numbers.Real] | Any,
-        image_label: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Set the cuts: a ``(low, high)`` pair or any astropy interval.
-
-        Percentile-type intervals are evaluated on a strided sample of the full-resolution
-        pixels (at most 2**18), so they cost the same for any image size.
-
-        Parameters
-        ----------
-        cuts : tuple or astropy.visualization.BaseInterval
-        image_label : str, optional
-            The image; may be omitted when only one is loaded.
-        **kwargs
-            Ignored.
-
-        Raises
-        ------
-        TypeError
-            "Cuts must be …" for anything else.
-        """
-        interval = as_interval(cuts)
-        self._entries[self._resolve_image_label(image_label)].cuts = interval
-        self._apply_display()
-
-    def get_cuts(self, image_label: str | None = None, **kwargs: Any) -> Any:
-        """Return the cuts (an astropy interval) of an image.
-
-        Parameters
-        ----------
-        image_label : str, optional
-        **kwargs
-            Ignored.
-        """
-        return self._entries[self._resolve_image_label(image_label)].cuts
-
-    def set_stretch(self, stretch: Any, image_label: str | None = None, **kwargs: Any) -> None:
-        """Set the stretch: any astropy stretch (applied in the browser's shader).
-
-        Parameters
-        ----------
-        stretch : astropy.visualization.BaseStretch
-        image_label : str, optional
-        **kwargs
-            Ignored.
-
-        Raises
-        ------
-        TypeError
-            "Stretch … is not valid" for anything else (the stretch is unchanged).
-        """
-        from astropy.visualization import BaseStretch
-
-        if not isinstance(stretch, BaseStretch):
-            raise TypeError(
-                f"Stretch option {stretch!r} is not valid. Must be an "
-                "`astropy.visualization` Stretch object."
-            )
-        self._entries[self._resolve_image_label(image_label)].stretch = stretch
-        self._apply_display()
-
-    def get_stretch(self, image_label: str | None = None, **kwargs: Any) -> Any:
-        """Return the stretch (an astropy stretch) of an image.
-
-        Parameters
-        ----------
-        image_label : str, optional
-        **kwargs
-            Ignored.
-        """
-        return self._entries[self._resolve_image_label(image_label)].stretch
-
-    def set_colormap(self, map_name: str, image_label: str | None = None, **kwargs: Any) -> None:
-        """Set the colormap, by Matplotlib name.
-
-        Parameters
-        ----------
-        map_name : str
-        image_label : str, optional
-        **kwargs
-            Ignored.
-
-        Raises
-        ------
-        ValueError
-            "… is not a valid colormap" for an unknown name.
-        """
-        colormap_lut(map_name)
-        self._entries[self._resolve_image_label(image_label)].colormap = map_name
-        self._apply_display()
-
-    def get_colormap(self, image_label: str | None = None, **kwargs: Any) -> str | None:
-        """Return the colormap name of an image (None: the default, gray).
-
-        Parameters
-        ----------
-        image_label : str, optional
-        **kwargs
-            Ignored.
-        """
-        return self._entries[self._resolve_image_label(image_label)].colormap
 
     # ------------------------------------------------------------- view
     def _view_trait(self, entry: ImageEntry) -> dict[str, Any]:
