@@ -82,7 +82,10 @@ def _open(path: Path, memmap: bool) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyUserWarning)
-            return fits.open(path, memmap=memmap, lazy_load_hdus=True, mode="readonly")
+            # denywrite: a true read-only map (readonly is copy-on-write, whose pages cannot be
+            # released, so a big image would stay resident after tiles were read from it)
+            return fits.open(path, memmap=memmap, lazy_load_hdus=True,
+                             mode="denywrite" if memmap else "readonly")
     except FileNotFoundError:
         raise ImageFileNotFoundError(f"image file not found: {path}") from None
     except (OSError, ValueError, TypeError) as err:
