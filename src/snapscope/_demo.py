@@ -70,17 +70,25 @@ def _step(n: int, text: str) -> None:
     print(f"[{n}/4] {text}", flush=True)
 
 
+def prepare_demo(size: int | None = None, n_images: int | None = None) -> tuple[str, Any]:
+    """Steps 1–3: database, survey, catalogue. Return (DSN, survey); each step is idempotent."""
+    from snapscope.db import default_dsn
+    from snapscope.db._ingest import ingest
+
+    _step(1, "database (SNAPSCOPE_DSN, else the embedded PostgreSQL)")
+    dsn = default_dsn()
+    _step(2, f"simulated survey in {demo_directory()}")
+    survey = demo_survey(size=size, n_images=n_images)
+    _step(3, "catalogue")
+    report = ingest([e["path"] for e in survey.exposures], DEMO_TAG, DEMO_PROCESS,
+                    image_class="ou2024", dbclient=dsn)
+    print(f"      {report.summary()}", flush=True)
+    return dsn, survey
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Prepare everything, then open JupyterLab (unless ``--no-lab``)."""
-    from snapscope.db import _demo_steps
-
-    _step(1, "database")
-    dsn = _demo_steps.ensure_database()
-    _step(2, f"simulated survey in {demo_directory()}")
-    survey = demo_survey(size=args.size, n_images=args.images)
-    _step(3, "catalogue")
-    added = _demo_steps.ingest_survey(survey, dsn=dsn, tag=DEMO_TAG, process=DEMO_PROCESS)
-    print(f"      {added} new images catalogued", flush=True)
+    dsn, _ = prepare_demo(size=args.size, n_images=args.images)
     if args.no_lab:
         return 0
     _step(4, "JupyterLab")
@@ -91,8 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
     cmd = [lab, "lab", str(notebook)]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    env = {**os.environ, "SNAPSCOPE_DSN": dsn}
-    return subprocess.call(cmd, env=env)
+    return subprocess.call(cmd, env={**os.environ, "SNAPSCOPE_DSN": dsn})
 
 
 def add_parser(subparsers: Any) -> None:
