@@ -34,12 +34,12 @@ The decisions behind each part are in the docstrings of the private modules: ``_
 Determinism: the same arguments give byte-identical files (pixels, tables, gzip streams),
 whichever worker process makes them.
 
-Timings per exposure (Y106/H158, warm process, 2-core test machine shared with other jobs, so
-CPU time is the better guide; wall time was 1–2.5× it): 256² 0.25–0.34 s, 512² 0.66–0.93 s,
-1024² 2.0–2.4 s (12 MiB), 4088² 15–21 s (191 MiB; three quarters of it drawing the ~5,500
-galaxies, 2.5 s noise and flags, 0.2 s writing; peak RSS 0.9 GB; ``gzip=True`` adds 4–5 s
-for an 85 MiB file). A fresh process adds about 1.3 s of imports and about 1 s per band for
-the PSF.
+Timings per exposure (Y106/H158, warm process, measured on the 2-core test machine while other
+jobs kept it loaded 2–3×, so CPU time is the better guide; wall time was 1–3× it):
+256² 0.25–0.4 s, 512² 0.5–0.9 s, 1024² 1.5–2.4 s (12 MiB), 4088² 15–25 s (191 MiB; about
+three quarters drawing the ~5,500 galaxies, 2.5 s noise and flags, 0.2 s writing; peak RSS
+0.9 GB; ``gzip=True`` adds 3–5 s for an 83 MiB file). A fresh process adds about 1.5 s of
+imports and 1.5 s per band for the PSF.
 """
 
 from __future__ import annotations
