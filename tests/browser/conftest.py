@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -228,5 +227,11 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-def has_jupyter_tools() -> bool:
-    return bool(shutil.which("voila", path=str(BIN)) and shutil.which("jupyter", path=str(BIN)))
+def save_screenshot(target, path: Path) -> None:
+    """Screenshot a page or locator as a small (256-colour, optimised) PNG for the README."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(target.screenshot())).convert("RGB")
+    image.quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)

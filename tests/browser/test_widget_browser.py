@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import Server, free_port, voila_command, wait_for, write_notebook
+from conftest import Server, free_port, save_screenshot, voila_command, wait_for, write_notebook
 from widget_page import (
     RAMP_CELL,
     READ_PIXELS,
@@ -61,7 +61,7 @@ def test_renders_the_known_image(page, voila, screenshots):
         s = settled(page, index)
         assert s["renderer"] == renderer
         check_pixels(page, index, s)
-    page.screenshot(path=str(screenshots / "voila_two_viewers.png"))
+    save_screenshot(page, screenshots / "voila_two_viewers.png")
 
 
 def test_pan_requests_new_tiles_and_follows_without_the_kernel(page, voila):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Server, free_port, lab_command, wait_for, write_notebook
+from conftest import Server, free_port, lab_command, save_screenshot, wait_for, write_notebook
 from widget_page import STARS_CELL, settled
 
 pytestmark = pytest.mark.browser
@@ -57,4 +57,4 @@ def test_renders_in_jupyterlab_dark_theme(page, lab, screenshots):
         lambda: "RA " in page.evaluate("document.querySelector('.snapscope-status').textContent"),
         what="the readout",
     )
-    viewer.screenshot(path=str(screenshots / "jupyterlab_dark.png"))
+    save_screenshot(viewer, screenshots / "jupyterlab_dark.png")

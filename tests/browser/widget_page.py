@@ -108,7 +108,8 @@ w.load_image(Numpy2DImage(data=data, flags=flags, wcs=wcs), image_label="simulat
 w.set_cuts((990, 1150))
 w.set_stretch(AsinhStretch(0.1))
 w.set_colormap("magma")
-w.load_catalog(catalog, catalog_label="sources", catalog_style={"shape": "circle", "color": "cyan", "size": 9})
+style = {"shape": "circle", "color": "cyan", "size": 9}
+w.load_catalog(catalog, catalog_label="sources", catalog_style=style)
 w
 """
 
