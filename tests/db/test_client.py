@@ -81,7 +81,7 @@ def test_missing_schema_says_migrate(pg_admin_dsn):
     import psycopg
 
     from snapscope.db._client import DBClient
-    from snapscope.db._images import find_rows
+    from snapscope.db._query import find_rows
 
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS snapscope_empty WITH (FORCE)")
@@ -100,8 +100,8 @@ def test_grant_readonly_role(dbclient, db_dsn, provenance):
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     from snapscope.db._client import DBClient
-    from snapscope.db._images import find_rows
     from snapscope.db._migrate import grant_readonly
+    from snapscope.db._query import find_rows
     from snapscope.provenance import Provenance
 
     role = "reader'; DROP TABLE l2image; --"

@@ -337,3 +337,28 @@ def test_image_collection_db(catalogue, dbclient, provenance, tmp_path):
         coll.get_image(observation_id="1001")
     with pytest.raises(ValueError, match="needs image_id"):
         coll.get_image()
+
+
+def test_provenance_reference_is_enforced(dbclient, provenance):
+    import psycopg
+
+    from snapscope.provenance import Provenance
+
+    ghost = Provenance("never_saved", 1, 0)
+    images = make_images(provenance, n=3)
+    images[2].provenance_id = ghost.id
+    with pytest.raises(DatabaseError, match="save the Provenance first"):
+        Image.bulk_save_to_db(images, dbclient=dbclient)
+    with pytest.raises(DatabaseError, match="save the Provenance first"):
+        images[2].save_to_db(dbclient=dbclient)
+    assert Image.find_images(dbclient=dbclient) == []
+    Image.bulk_save_to_db(images[:2], dbclient=dbclient)
+    with dbclient.connection() as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="still referenced"):
+            conn.execute("DELETE FROM provenance WHERE id = %s", (provenance.id,))
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="not present"):
+            conn.execute("UPDATE l2image SET provenance_id = %s", (ghost.id,))
+        unused = Provenance("unused", 1, 0)
+        unused.save_to_db(dbclient=dbclient)
+        conn.execute("DELETE FROM provenance WHERE id = %s", (unused.id,))
+    assert len(Image.find_images(dbclient=dbclient)) == 2

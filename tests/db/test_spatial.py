@@ -94,7 +94,7 @@ def _query_points(fp, rng, n):
 
 @pytest.mark.db
 def test_containment_matches_brute_force(footprint_table, dbclient):
-    from snapscope.db._images import find_rows
+    from snapscope.db._query import find_rows
 
     fp, index_of = footprint_table
     rng = np.random.default_rng(5)
@@ -133,7 +133,7 @@ def test_sequential_scan_sql_agrees(footprint_table, dbclient):
 
 @pytest.mark.db
 def test_cone_matches_brute_force(footprint_table, dbclient):
-    from snapscope.db._images import find_rows
+    from snapscope.db._query import find_rows
 
     fp, index_of = footprint_table
     rng = np.random.default_rng(9)

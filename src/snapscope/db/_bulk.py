@@ -19,7 +19,16 @@ import numpy as np
 from snapscope.db import _spatial
 from snapscope.exceptions import DatabaseError
 
-__all__ = ["COLUMNS", "CORNERS", "prepare", "copy_rows", "save_columns", "new_ids", "merge_pending"]
+__all__ = [
+    "COLUMNS",
+    "COMPUTED",
+    "CORNERS",
+    "prepare",
+    "copy_rows",
+    "save_columns",
+    "new_ids",
+    "merge_pending",
+]
 
 CORNERS = ("00", "01", "11", "10")  # polygon order
 RA_CORNERS = tuple(f"ra_corner_{c}" for c in CORNERS)
@@ -44,7 +53,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("exptime", "float8"),
     ("position_angle", "float8"),
     ("cells", "int8[]"),
+    ("cap_x", "float8"),
+    ("cap_y", "float8"),
+    ("cap_z", "float8"),
+    ("cap_cos", "float8"),
 )
+#: columns computed by :func:`prepare` (spatial index), never taken from the caller
+COMPUTED = ("cells", "cap_x", "cap_y", "cap_z", "cap_cos")
 _FLOATS = ("mjd", "exptime", "position_angle")
 _INTS = ("sca", "width", "height")
 
@@ -172,6 +187,12 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
     out["band"] = _opt(cols.get("band"), n, str)
     fmt = cols.get("format")
     out["format"] = [0] * n if fmt is None else [0 if f is None else int(f) for f in fmt]
+    v = _spatial.radec_to_xyz(ra_c, dec_c)
+    m = v.sum(axis=1)
+    m /= np.linalg.norm(m, axis=1)[:, None]
+    out["cap_x"], out["cap_y"], out["cap_z"] = m[:, 0], m[:, 1], m[:, 2]
+    # the convex footprint lies inside the cap that holds its corners; 1e-12 of slack for rounding
+    out["cap_cos"] = np.einsum("nki,ni->nk", v, m).min(axis=1) - 1e-12
     keys, offsets = _spatial.footprint_cells(ra_c, dec_c)
     flat = keys.tolist()
     out["cells"] = [flat[offsets[i] : offsets[i + 1]] for i in range(n)]

@@ -11,6 +11,12 @@ Decisions (for notebooks on a JupyterHub sharing one PostgreSQL, and for Binder)
   reached within ``timeout`` seconds the call raises
   :class:`~snapscope.exceptions.DatabaseUnavailableError` naming the server (never the password)
   and what to do next.
+* **Planner settings per session.** A spatial query reads a handful of rows through the GIN
+  index, but PostgreSQL cannot estimate ``cells && keys`` well and, over a million rows, picks
+  a *parallel* bitmap scan whose worker start-up (10-50 ms) dwarfs the 0.5 ms index scan; so
+  ``parallel_setup_cost`` is raised (big sequential scans still go parallel), and
+  ``plan_cache_mode = force_custom_plan`` keeps prepared statements from switching to a
+  generic plan that cannot see the keys.
 * **Autocommit connections, explicit transactions.** Reads never leave a session "idle in
   transaction"; every write runs inside ``with client.transaction() as conn:``, so it is all or
   nothing.
@@ -41,6 +47,19 @@ def redact_dsn(dsn: str) -> str:
     return make_conninfo(**params)
 
 
+def _configure(conn: Any) -> None:
+    """Session settings for catalogue queries (see the module docstring)."""
+    conn.execute("SET parallel_setup_cost = 100000")
+    conn.execute("SET plan_cache_mode = force_custom_plan")
+
+
+def _retryable(err: BaseException) -> bool:
+    """Return True for a lost connection (worth one retry), False for a server that timed out."""
+    from psycopg_pool import PoolTimeout
+
+    return not isinstance(err.__cause__, PoolTimeout)
+
+
 class DBClient:
     """A pooled connection to the snapscope catalogue; pass it as any ``dbclient=`` argument.
 
@@ -65,6 +84,7 @@ class DBClient:
             max_size=max_size,
             kwargs={"autocommit": True},
             check=ConnectionPool.check_connection,
+            configure=_configure,
             timeout=timeout,
             max_idle=300.0,
             reconnect_timeout=timeout,
@@ -144,8 +164,8 @@ class DBClient:
                 with self.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                     cur.execute(query, params)
                     return cur.fetchall()
-            except DatabaseUnavailableError:
-                if attempt:
+            except DatabaseUnavailableError as err:
+                if attempt or not _retryable(err):
                     raise
         raise AssertionError("unreachable")
 

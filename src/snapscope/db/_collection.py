@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from snapscope.db import _images
+from snapscope.db import _query
 
 __all__ = ["ImageCollectionDB"]
 
@@ -90,7 +90,7 @@ class ImageCollectionDB:
                 filters[key] = value
         if not filters:
             raise ValueError("get_image needs image_id, path, or observation_id/band/sca")
-        found = _images.find_rows(provenance=self.provenance, dbclient=client, **filters)
+        found = _query.find_rows(provenance=self.provenance, dbclient=client, **filters)
         if len(found) != 1:
             raise LookupError(f"{len(found)} images match {filters} in {self!r} (need exactly 1)")
         return self._build(found[0])
@@ -100,5 +100,5 @@ class ImageCollectionDB:
         client = kwargs.pop("dbclient", None) or self.dbclient
         return [
             self._build(row)
-            for row in _images.find_rows(provenance=self.provenance, dbclient=client, **kwargs)
+            for row in _query.find_rows(provenance=self.provenance, dbclient=client, **kwargs)
         ]

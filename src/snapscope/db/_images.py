@@ -1,9 +1,9 @@
 """The database side of ``Image.find_images``, ``get_image``, ``save_to_db``, ``bulk_save_to_db``.
 
-These four functions are what :class:`snapscope.image.Image`'s classmethods delegate to (the
-contract in ``docs/internals.md``). Rows go in through ``image.db_row()`` and come back as the
-right Image subclass through ``snapscope.image.image_from_db_row(row)`` (chosen by the
-``format`` column). Filters: see :mod:`snapscope.db._query`.
+These four functions (exactly these) are what :class:`snapscope.image.Image`'s classmethods
+delegate to (the contract in ``docs/internals.md``). Rows go in through ``image.db_row()``
+and come back as the right Image subclass through ``snapscope.image.image_from_db_row(row)``
+(chosen by the ``format`` column). Filters: see :mod:`snapscope.db._query`.
 
 Decisions: an image saved without an ``id`` gets a new random UUID (set on the object too); an
 image without ``ra``/``dec`` gets the centre of its corners; an image without corners cannot be
@@ -19,32 +19,7 @@ from typing import Any
 
 from snapscope.db import _bulk, _query, get_client
 
-__all__ = ["find_images", "get_image", "save_image", "bulk_save_images", "find_rows"]
-
-
-def find_rows(
-    provenance: Any = None,
-    provenance_tag: str | None = None,
-    process: str | None = None,
-    dbclient: Any = None,
-    **kwargs: Any,
-) -> list[dict[str, Any]]:
-    """Like :func:`find_images` but return the ``l2image`` rows as dicts (no Image objects)."""
-    from psycopg.rows import dict_row
-
-    client = get_client(dbclient)
-    for attempt in (0, 1):
-        try:
-            with client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                pid = _query.resolve_provenance_id(cur, provenance, provenance_tag, process)
-                query, params = _query.build_query(pid, kwargs)
-                return cur.execute(query, params).fetchall()
-        except Exception as err:
-            from snapscope.exceptions import DatabaseUnavailableError
-
-            if attempt or not isinstance(err, DatabaseUnavailableError):
-                raise
-    raise AssertionError("unreachable")
+__all__ = ["find_images", "get_image", "save_image", "bulk_save_images"]
 
 
 def find_images(
@@ -84,7 +59,7 @@ def find_images(
     """
     from snapscope.image import image_from_db_row
 
-    rows = find_rows(
+    rows = _query.find_rows(
         provenance=provenance,
         provenance_tag=provenance_tag,
         process=process,
@@ -108,7 +83,7 @@ def get_image(image_id: Any, dbclient: Any = None) -> Any:
         image_id = image_id if isinstance(image_id, uuid.UUID) else uuid.UUID(str(image_id))
     except ValueError:
         raise ValueError(f"get_image: {image_id!r} is not an image id (a UUID)") from None
-    rows = find_rows(dbclient=dbclient, id=image_id)
+    rows = _query.find_rows(dbclient=dbclient, id=image_id)
     if not rows:
         raise KeyError(f"no image with id {image_id} in the catalogue")
     return image_from_db_row(rows[0])
@@ -117,7 +92,7 @@ def get_image(image_id: Any, dbclient: Any = None) -> Any:
 def _rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list]:
     cols: dict[str, list] = {}
     for name, _ in _bulk.COLUMNS:
-        if name != "cells":
+        if name not in _bulk.COMPUTED:
             cols[name] = [r.get(name) for r in rows]
     return cols
 
@@ -157,7 +132,7 @@ def save_image(image: Any, dbclient: Any = None) -> dict[str, Any]:
         _bulk.copy_rows(conn, prepared)
     if getattr(image, "id", None) is None:
         image.id = prepared["id"][0]
-    return find_rows(dbclient=dbclient, id=prepared["id"][0])[0]
+    return _query.find_rows(dbclient=dbclient, id=prepared["id"][0])[0]
 
 
 def bulk_save_images(images: Iterable[Any], dbclient: Any = None) -> int:

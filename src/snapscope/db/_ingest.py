@@ -111,7 +111,7 @@ def _read_row(path: Path, image_class: str, fast: bool = True) -> tuple[dict | N
             row = dict(image.db_row())
     except NoWCSError as err:
         return None, f"no WCS: {err}"
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except Exception as err:  # one bad file must not stop a survey-wide ingest
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         reason = "no WCS" if "WCS" in msg else "unreadable"
         return None, f"{reason}: {msg}"
@@ -240,11 +240,14 @@ def _not_catalogued(
     }
     for fp in have:
         report.skipped[str(stored[fp])] = "already catalogued: filepath is in l2image"
-    return [p for p in batch if str(p) not in {str(stored[f]) for f in have}]
+    done = {str(stored[f]) for f in have}
+    return [p for p in batch if str(p) not in done]
 
 
 def _write(rows: list[dict], client: Any, report: IngestReport) -> None:
-    cols = {name: [r.get(name) for r in rows] for name, _ in _bulk.COLUMNS if name != "cells"}
+    cols = {
+        name: [r.get(name) for r in rows] for name, _ in _bulk.COLUMNS if name not in _bulk.COMPUTED
+    }
     try:
         prepared = _bulk.prepare(cols)
     except ValueError:  # one bad footprint: find it, report it, write the others

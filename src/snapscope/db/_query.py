@@ -30,7 +30,7 @@ from typing import Any
 
 from snapscope.exceptions import UnknownFilterError
 
-__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "resolve_provenance_id"]
+__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "resolve_provenance_id", "find_rows"]
 
 _RA_C = ("ra_corner_00", "ra_corner_01", "ra_corner_10", "ra_corner_11")
 _DEC_C = ("dec_corner_00", "dec_corner_01", "dec_corner_10", "dec_corner_11")
@@ -165,20 +165,37 @@ def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tupl
         x, y, z = (float(c) for c in _spatial.radec_to_xyz(ra, dec))
         if kwargs.get("radius") is None:
             conds.append(
-                sql.SQL("cells && %s::int8[] AND snapscope_in_quad(%s, %s, %s, {})").format(corners)
+                sql.SQL(
+                    "cells && %s::int8[] AND cap_x * %s + cap_y * %s + cap_z * %s >= cap_cos"
+                    " AND snapscope_in_quad(%s, %s, %s, {})"
+                ).format(corners)
             )
-            params += [_spatial.point_keys(ra, dec), x, y, z]
+            params += [_spatial.point_keys(ra, dec), x, y, z, x, y, z]
         else:
             radius = _convert("ra", kwargs["radius"])
             if not 0 <= radius <= 90:
                 raise ValueError(f"find_images: radius={radius} must be between 0 and 90 degrees")
             conds.append(
                 sql.SQL(
-                    "cells && %s::int8[] AND snapscope_cone_quad(%s, %s, %s, %s, %s, {})"
+                    "cells && %s::int8[]"
+                    " AND acos(least(1.0, cap_x * %s + cap_y * %s + cap_z * %s))"
+                    " <= %s + acos(least(1.0, cap_cos))"
+                    " AND snapscope_cone_quad(%s, %s, %s, %s, %s, {})"
                 ).format(corners)
             )
             r = math.radians(radius)
-            params += [_spatial.cone_keys(ra, dec, radius), x, y, z, math.cos(r), math.sin(r) ** 2]
+            params += [
+                _spatial.cone_keys(ra, dec, radius),
+                x,
+                y,
+                z,
+                r + 1e-12,
+                x,
+                y,
+                z,
+                math.cos(r),
+                math.sin(r) ** 2,
+            ]
     elif kwargs.get("radius") is not None:
         raise ValueError("find_images: radius needs ra and dec (the centre of the circle)")
     query = sql.SQL("SELECT {} FROM l2image").format(
@@ -222,3 +239,31 @@ def _order_limit(kwargs: dict[str, Any], params: list) -> Any:
         out += sql.SQL(" LIMIT %s" if key == "limit" else " OFFSET %s")
         params.append(int(value))
     return out
+
+
+def find_rows(
+    provenance: Any = None,
+    provenance_tag: str | None = None,
+    process: str | None = None,
+    dbclient: Any = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Like :func:`find_images` but return the ``l2image`` rows as dicts (no Image objects)."""
+    from psycopg.rows import dict_row
+
+    from snapscope.db import get_client
+    from snapscope.db._client import _retryable
+
+    client = get_client(dbclient)
+    for attempt in (0, 1):
+        try:
+            with client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                pid = resolve_provenance_id(cur, provenance, provenance_tag, process)
+                query, params = build_query(pid, kwargs)
+                return cur.execute(query, params).fetchall()
+        except Exception as err:
+            from snapscope.exceptions import DatabaseUnavailableError
+
+            if attempt or not isinstance(err, DatabaseUnavailableError) or not _retryable(err):
+                raise
+    raise AssertionError("unreachable")

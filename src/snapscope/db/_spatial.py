@@ -37,6 +37,8 @@ orientation) smaller than a hemisphere: :func:`valid_footprints` checks that bef
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -251,28 +253,73 @@ def footprint_cells(ra_corners, dec_corners) -> tuple[np.ndarray, np.ndarray]:
     return keys, offsets
 
 
-def _circumscribed_octagon(ra: float, dec: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Corners of a spherical octagon that contains the circle (degrees)."""
-    c = radec_to_xyz(ra, dec)
-    east = np.cross([0.0, 0.0, 1.0], c)
-    if np.linalg.norm(east) < 1e-12:
-        east = np.array([0.0, 1.0, 0.0])
-    east /= np.linalg.norm(east)
-    north = np.cross(c, east)
-    r = np.radians(radius)
-    big = np.arctan(np.tan(r) / np.cos(np.pi / 8)) * (1 + 1e-9) + 1e-12
-    ang = np.arange(8) * np.pi / 4
-    pts = np.cos(big) * c[None, :] + np.sin(big) * (
-        np.cos(ang)[:, None] * east + np.sin(ang)[:, None] * north
-    )
-    return (
-        np.degrees(np.arctan2(pts[:, 1], pts[:, 0])) % 360,
-        np.degrees(np.arcsin(np.clip(pts[:, 2], -1, 1))),
-    )
+def _circumscribed_octagon(ra: float, dec: float, radius: float) -> list[tuple[float, float, float]]:
+    """Unit vectors of the corners of a spherical octagon that contains the circle."""
+    c = (math.cos(math.radians(dec)) * math.cos(math.radians(ra)),
+         math.cos(math.radians(dec)) * math.sin(math.radians(ra)), math.sin(math.radians(dec)))
+    east = (-c[1], c[0], 0.0)  # z x c
+    norm = math.hypot(east[0], east[1])
+    east = (0.0, 1.0, 0.0) if norm < 1e-12 else (east[0] / norm, east[1] / norm, 0.0)
+    north = (c[1] * east[2] - c[2] * east[1], c[2] * east[0] - c[0] * east[2],
+             c[0] * east[1] - c[1] * east[0])
+    big = math.atan(math.tan(math.radians(radius)) / math.cos(math.pi / 8)) * (1 + 1e-9) + 1e-12
+    cb, sb = math.cos(big), math.sin(big)
+    out = []
+    for k in range(8):
+        ca, sa = math.cos(k * math.pi / 4), math.sin(k * math.pi / 4)
+        out.append(tuple(cb * c[i] + sb * (ca * east[i] + sa * north[i]) for i in range(3)))
+    return out
+
+
+def _t1(u: float) -> float:
+    return (4.0 / math.pi * math.atan(min(1.0, max(-1.0, u))) + 1.0) * 0.5
+
+
+def _index1(t: float, level: int) -> int:
+    n = 1 << level
+    return min(max(int(math.floor(t * n)), 0), n - 1)
+
+
+def _boxes1(vs: list[tuple[float, float, float]]) -> list[tuple[int, bool, float, float, float, float]]:
+    """Pure-Python :func:`_face_boxes` for one polygon: (face, whole, tu0, tu1, tv0, tv1) touched."""
+    m = [sum(v[i] for v in vs) for i in range(3)]
+    norm = math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2)
+    m = [x / norm for x in m]
+    rho = math.acos(min(1.0, max(-1.0, min(v[0] * m[0] + v[1] * m[1] + v[2] * m[2] for v in vs))))
+    cos_lim = math.cos(min(rho + math.acos(1 / math.sqrt(3)) + 1e-9, math.pi))
+    out = []
+    for f in range(6):
+        n, eu, ev = _N[f].tolist(), _EU[f].tolist(), _EV[f].tolist()
+        d = [v[0] * n[0] + v[1] * n[1] + v[2] * n[2] for v in vs]
+        allpos = min(d) > 1e-9
+        anypos = max(d) > 0 and (m[0] * n[0] + m[1] * n[1] + m[2] * n[2]) >= cos_lim
+        if anypos and not allpos:
+            out.append((f, True, 0.0, 1.0, 0.0, 1.0))
+            continue
+        if not allpos:
+            continue
+        u = [(v[0] * eu[0] + v[1] * eu[1] + v[2] * eu[2]) / dk for v, dk in zip(vs, d, strict=True)]
+        w = [(v[0] * ev[0] + v[1] * ev[1] + v[2] * ev[2]) / dk for v, dk in zip(vs, d, strict=True)]
+        umin, umax = min(u), max(u)
+        wmin, wmax = min(w), max(w)
+        umin, umax = umin - _EPS * (1 + abs(umin)), umax + _EPS * (1 + abs(umax))
+        wmin, wmax = wmin - _EPS * (1 + abs(wmin)), wmax + _EPS * (1 + abs(wmax))
+        if umin <= 1 and umax >= -1 and wmin <= 1 and wmax >= -1:
+            out.append((f, False, _t1(umin), _t1(umax), _t1(wmin), _t1(wmax)))
+    return out
+
+
+def _uniq1(face: int, level: int, i: int, j: int) -> int:
+    m = 0
+    for b in range(level):
+        m |= ((i >> b) & 1) << (2 * b) | ((j >> b) & 1) << (2 * b + 1)
+    return ((8 + face) << (2 * level)) + m
 
 
 def cone_keys(ra: float, dec: float, radius: float) -> list[int]:
     """Keys to send (``cells && keys``) for footprints that may intersect a circle.
+
+    Pure Python (one small polygon: numpy's per-call overhead would dominate).
 
     Parameters
     ----------
@@ -280,25 +327,18 @@ def cone_keys(ra: float, dec: float, radius: float) -> list[int]:
         Centre and radius of the circle in degrees.
     """
     if radius >= 30:
-        faces = np.arange(6)
-        return sorted({2 * (8 + int(f)) for f in faces} | {2 * (8 + int(f)) + 1 for f in faces})
-    ocr, ocd = _circumscribed_octagon(ra, dec, radius)
-    v = radec_to_xyz(ocr, ocd)[None]
-    keys = set()
-    boxes = _face_boxes(v)
-    spans = [max(b[3][0] - b[2][0], b[5][0] - b[4][0]) for b in boxes if b[0][0] and not b[1][0]]
+        return sorted({2 * (8 + f) for f in range(6)} | {2 * (8 + f) + 1 for f in range(6)})
+    boxes = _boxes1(_circumscribed_octagon(ra, dec, radius))
+    spans = [max(b[3] - b[2], b[5] - b[4]) for b in boxes if not b[1]]
     span = max(spans) if spans else 1.0
-    lq = int(np.clip(np.floor(np.log2(1.0 / max(span, 1e-300))), 0, LEVEL_MAX - 1))
+    lq = int(min(max(math.floor(math.log2(1.0 / max(span, 1e-300))), 0), LEVEL_MAX - 1))
     lq -= lq % 2  # an A level, so that finer footprints match by their A keys
-    for f, (touched, whole, tu0, tu1, tv0, tv1) in enumerate(boxes):
-        if not touched[0]:
-            continue
-        lv = 0 if whole[0] else lq
-        lo_u, hi_u = (0.0, 1.0) if whole[0] else (tu0[0], tu1[0])
-        lo_v, hi_v = (0.0, 1.0) if whole[0] else (tv0[0], tv1[0])
-        for i in range(int(_index(lo_u, lv)), int(_index(hi_u, lv)) + 1):
-            for j in range(int(_index(lo_v, lv)), int(_index(hi_v, lv)) + 1):
-                q = int(_uniq(f, lv, i, j))
+    keys: set[int] = set()
+    for f, whole, tu0, tu1, tv0, tv1 in boxes:
+        lv = 0 if whole else lq
+        for i in range(_index1(tu0, lv), _index1(tu1, lv) + 1):
+            for j in range(_index1(tv0, lv), _index1(tv1, lv) + 1):
+                q = _uniq1(f, lv, i, j)
                 keys.add(2 * q)
                 keys.add(2 * q + 1)
                 for k in range(1, lv + 1):

@@ -3,7 +3,14 @@
 -- below are the exact tests on unit vectors, inlined by the planner (LANGUAGE sql, IMMUTABLE).
 -- Footprint polygon order is snappl's: corner 00 -> 01 -> 11 -> 10, either orientation.
 
-ALTER TABLE l2image ADD COLUMN cells bigint[] NOT NULL CHECK (cardinality(cells) > 0);
+-- cap_*: the footprint's bounding cap (unit vector of its corners' mean, cosine of its radius):
+-- a three-multiplication test that drops most index candidates before the exact (trigonometric)
+-- test runs on the few that remain.
+ALTER TABLE l2image ADD COLUMN cells bigint[] NOT NULL CHECK (cardinality(cells) > 0),
+                    ADD COLUMN cap_x double precision NOT NULL,
+                    ADD COLUMN cap_y double precision NOT NULL,
+                    ADD COLUMN cap_z double precision NOT NULL,
+                    ADD COLUMN cap_cos double precision NOT NULL;
 -- a small pending list: readers scan it linearly while a bulk load is in progress; bulk writers
 -- merge it right after each COPY (gin_clean_pending_list), so queries stay sub-millisecond.
 CREATE INDEX l2image_cells_idx ON l2image USING gin (cells) WITH (gin_pending_list_limit = 512);
