@@ -1,9 +1,9 @@
 // One rendered view of an ImageWidget: keeps the view state, draws cached tiles (coarse levels
 // first, so a blurry picture shows while finer tiles load), asks the scheduler for missing tiles
 // and mirrors pans/zooms into the `_view` trait.
-import type { ImageTrait, Model } from "./model";
+import type { ImageTrait, Model, ViewTrait } from "./model";
 import { MSG_CLICK, MSG_ERROR, MSG_READY, MSG_TILE, PLANE_DATA, PLANE_MASK, type Plane, type TileAddress } from "./protocol";
-import { cssToRgba, lutFromTrait, themeColor } from "./render/colormaps";
+import { lutFromTrait, themeRgba } from "./render/colormaps";
 import { CanvasRenderer } from "./render/canvas";
 import { GlRenderer } from "./render/gl";
 import type { DisplayState, Renderer, Rgba } from "./render/types";
@@ -37,6 +37,9 @@ export class Viewer {
   private tick = 0;
   private version = 0;
   private background: Rgba = [204, 204, 204, 255];
+  private foreground = "#222";
+  private pushed: ViewTrait | null = null;
+  private displayAt = 0;
   private listeners: [string, (...args: any[]) => void][] = [];
 
   constructor(private model: Model, el: HTMLElement, private signal: AbortSignal) {
@@ -49,7 +52,8 @@ export class Viewer {
     );
     this.sched = new Scheduler((msg) => model.send(msg));
     this.dom.root.dataset.renderer = this.renderer.kind;
-    this.on("change:_images change:_displayed change:_view change:_displays", () => this.sync());
+    this.on("change:_images change:_displayed change:_view", () => this.sync());
+    this.on("change:_displays", () => this.syncDisplays());
     this.on("change:_catalogs", () => this.syncCatalogs());
     this.on("change:show_mask", () => this.request());
     this.on("change:_last_error", () => (this.dom.error.textContent = model.get("_last_error")));
@@ -66,11 +70,14 @@ export class Viewer {
     ro.observe(this.dom.stage);
     signal.addEventListener("abort", () => this.destroy(ro), { once: true });
     this.measure();
+    this.refreshTheme();
     this.syncCatalogs();
+    this.syncDisplays();
     this.sync();
     const img = this.image();
     if (img) this.sched.expect(this.overview(img, PLANE_DATA));
     model.send({ kind: MSG_READY });
+    this.dom.root.dataset.readyAt = String(performance.timeOrigin + performance.now());
   }
 
   private on(events: string, fn: (...args: any[]) => void): void {
@@ -111,8 +118,7 @@ export class Viewer {
       // Keep the field of view (AIDA's fov: pixels along the shorter side) across resizes;
       // the first real layout also resolves the theme colours.
       if (this.view) this.view = { ...this.view, zoom: (this.view.zoom * Math.min(s.width, s.height)) / Math.min(this.size.width, this.size.height) };
-      this.background = cssToRgba(themeColor(this.dom.root, "--jp-layout-color3", "#cccccc"));
-      for (const d of this.displays.values()) d.nan = this.background;
+      this.refreshTheme();
       this.size = s;
       const w = Math.round(s.width * s.dpr), h = Math.round(s.height * s.dpr);
       this.renderer.resize(w, h);
@@ -124,22 +130,35 @@ export class Viewer {
     return changed;
   }
 
-  /** Read the traits: displayed image, its view, display settings. */
-  private sync(): void {
-    this.background = cssToRgba(themeColor(this.dom.root, "--jp-layout-color3", "#cccccc"));
-    const images = this.model.get("_images");
-    for (const key of [...this.grids.keys()]) if (!images[key]) this.grids.delete(key);
+  private refreshTheme(): void {
+    this.background = themeRgba(this.dom.root, "--jp-layout-color3", "#cccccc");
+    this.foreground = `rgb(${themeRgba(this.dom.root, "--jp-ui-font-color1", "#222222").slice(0, 3).join(",")})`;
+    for (const d of this.displays.values()) d.nan = this.background;
+  }
+
+  /** Read the cuts, stretch and colormap of every image. */
+  private syncDisplays(): void {
+    this.displayAt = performance.now();
     this.displays.clear();
     for (const [key, d] of Object.entries(this.model.get("_displays"))) {
-      const lut = d.stretch.lut ? new Float32Array(d.stretch.lut.buffer.slice(d.stretch.lut.byteOffset, d.stretch.lut.byteOffset + d.stretch.lut.byteLength)) : null;
+      const dv = d.stretch.lut;
+      const lut = dv ? new Float32Array(dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength)) : null;
       this.displays.set(key, {
         vmin: d.vmin, vmax: d.vmax, lut: lutFromTrait(d.cmap_lut), nan: this.background,
         stretch: { name: d.stretch.name, params: d.stretch.params, lut }, version: ++this.version,
       });
     }
+    this.request();
+  }
+
+  /** Read the traits: displayed image and its view. */
+  private sync(): void {
+    const images = this.model.get("_images");
+    for (const key of [...this.grids.keys()]) if (!images[key]) this.grids.delete(key);
     const img = this.image();
     const v = this.model.get("_view");
-    if (img && v && v.key === img.key) {
+    const echo = v && this.pushed && v.key === this.pushed.key && v.x === this.pushed.x && v.y === this.pushed.y && v.fov === this.pushed.fov;
+    if (img && v && v.key === img.key && !echo) {
       const zoom = V.fovToZoom(v.fov, this.size);
       const cur = this.view;
       if (!cur || this.viewKey !== img.key || Math.abs(cur.cx - v.x) > 1e-6 || Math.abs(cur.cy - v.y) > 1e-6 || Math.abs(cur.zoom / zoom - 1) > 1e-6) {
@@ -181,7 +200,9 @@ export class Viewer {
       this.pushTimer = 0;
       const img = this.image();
       if (!img || !this.view || this.signal.aborted) return;
-      this.model.set("_view", { key: img.key, x: this.view.cx, y: this.view.cy, fov: V.zoomToFov(this.view.zoom, this.size) });
+      // Remember what we sent: its echo from the kernel must not pull the view back.
+      this.pushed = { key: img.key, x: this.view.cx, y: this.view.cy, fov: V.zoomToFov(this.view.zoom, this.size) };
+      this.model.set("_view", this.pushed);
       this.model.save_changes();
     }, 120);
   }
@@ -277,6 +298,7 @@ export class Viewer {
   }
 
   private draw(): void {
+    const t0 = performance.now();
     this.measure();
     const { width, height, dpr } = this.size;
     this.renderer.clear(this.background);
@@ -294,7 +316,11 @@ export class Viewer {
     const wanted: TileAddress[] = [];
     for (const plane of planes) {
       wanted.push(this.overview(img, plane));
-      for (let level = img.levels.length - 1; level >= target; level--) {
+      const visible = V.visibleTiles(img, view, this.size, target).map(([tx, ty]) => ({ key: img.key, plane, level: target, tx, ty }));
+      // Coarser levels fill the gaps while finer tiles load; once the view is complete they
+      // would only be overdrawn (costly with software WebGL), so they are skipped.
+      const complete = visible.every((a) => this.cache.has(a));
+      for (let level = complete ? target : img.levels.length - 1; level >= target; level--) {
         for (const t of this.cache.at(img.key, plane, level)) {
           const [x0, y0, x1, y1] = V.tileBounds(img, level, t.tx, t.ty);
           const [l, b] = V.imageToScreen(view, this.size, x0, y0);
@@ -306,7 +332,7 @@ export class Viewer {
           drawn++;
         }
       }
-      for (const [tx, ty] of V.visibleTiles(img, view, this.size, target)) wanted.push({ key: img.key, plane, level: target, tx, ty });
+      wanted.push(...visible);
     }
     this.sched.update(wanted, (a) => this.cache.has(a));
     const missing = wanted.filter((a) => !this.cache.has(a)).length;
@@ -315,9 +341,10 @@ export class Viewer {
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawMarkers(octx, this.markers, view, this.size);
     const grid = this.grid(img);
-    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, themeColor(this.dom.root, "--jp-ui-font-color1", "#ffffff"));
+    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground);
     const ds = this.dom.root.dataset;
     ds.frames = String(Number(ds.frames ?? 0) + 1);
+    if (drawn && !ds.firstPicture) ds.firstPicture = String(performance.timeOrigin + performance.now());
     ds.drawn = String(drawn);
     ds.level = String(target);
     ds.requested = String(this.sched.stats.requested);
@@ -325,6 +352,12 @@ export class Viewer {
     ds.missing = String(missing);
     ds.pending = String(this.sched.inflight);
     ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom });
+    ds.drawMs = (performance.now() - t0).toFixed(1);
+    if (this.displayAt) {
+      // Time from new cuts/stretch/colormap arriving to the repainted frame (no pixels fetched).
+      ds.displayToFrameMs = (performance.now() - this.displayAt).toFixed(1);
+      this.displayAt = 0;
+    }
   }
 
   private destroy(ro: ResizeObserver): void {

@@ -31,6 +31,14 @@ describe("decode", () => {
     const z = await decodeTile({ dtype: "float32", shape: [1, 3], compression: "zlib" }, zipped);
     expect(Array.from(z)).toEqual([1.5, -2.25, NaN]);
   });
+  it("undoes the byte shuffle of compressed float16 tiles", async () => {
+    const halves = new Uint8Array(new Uint16Array([0x3c00, 0x4000, 0x7e00]).buffer); // 1, 2, NaN
+    const shuffled = new Uint8Array([halves[0], halves[2], halves[4], halves[1], halves[3], halves[5]]);
+    const stream = new Blob([shuffled]).stream().pipeThrough(new CompressionStream("deflate"));
+    const zipped = new Uint8Array(await new Response(stream).arrayBuffer());
+    const v = await decodeTile({ dtype: "float16", shape: [1, 3], compression: "zlib", shuffle: 2 }, zipped);
+    expect(Array.from(v)).toEqual([1, 2, NaN]);
+  });
   it("rejects unknown dtypes", () => {
     expect(() => decodeRaw({ dtype: "int64", shape: [1, 1] }, new Uint8Array(8))).toThrow(/dtype/);
   });

@@ -36,17 +36,20 @@ CHROMIUM_ARGS = [
 BIN = Path(sys.executable).parent
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-#: Counts the bytes of every websocket frame the page receives (window.__wsBytes).
+#: Records the bytes and epoch time (ms) of every websocket frame the page receives
+#: (window.__wsFrames, window.__wsTimes).
 WS_COUNTER = """
 (() => {
   const Orig = window.WebSocket;
   window.__wsFrames = [];
+  window.__wsTimes = [];
   window.WebSocket = class extends Orig {
     constructor(...args) {
       super(...args);
       this.addEventListener("message", (e) => {
         const n = typeof e.data === "string" ? e.data.length : (e.data.byteLength ?? e.data.size);
         window.__wsFrames.push(n);
+        window.__wsTimes.push(performance.timeOrigin + performance.now());
       });
     }
   };

@@ -1,13 +1,14 @@
 """ImageWidget logic without a browser: the custom-message handler driven directly."""
 
-import asyncio
+import threading
+import time
 
 import numpy as np
 import pytest
 from astropy.nddata import NDData
 from astropy.visualization import LogStretch, SqrtStretch
 from astropy.wcs import WCS
-from test_widget_helpers import ImageWidget, RecordingWidget
+from test_widget_helpers import ImageWidget, RecordingWidget, tile_values
 
 from snapscope.image import Numpy2DImage
 from snapscope.widgets import lock_views
@@ -49,14 +50,18 @@ def test_constructible_without_arguments_and_bundle_exists():
     assert w.image_labels == ()
 
 
-def test_load_pushes_overview_after_one_state_update(sky):
+def test_load_sends_one_state_update_then_the_overview_once_a_view_exists(sky):
     w = RecordingWidget()
     states = []
     w.comm.send = lambda data=None, metadata=None, buffers=None: states.append(data)
     w.load_image(sky)
+    assert w.sent == []  # no view has rendered yet: its "ready" will ask
     updates = [s for s in states if s and s.get("method") == "update"]
     assert len(updates) == 1
     assert {"_images", "_displayed", "_displays", "_view"} <= set(updates[0]["state"])
+    w.browser({"kind": "ready"})
+    w.sent.clear()
+    w.load_image(sky * 2)
     ((content, buffers),) = w.sent
     img = w._images[w._displayed]
     assert content["kind"] == MSG_TILE and content["id"] is None
@@ -73,7 +78,8 @@ def test_tile_request_is_answered_with_header_and_one_buffer(sky):
     assert (content["id"], content["level"], content["tx"], content["ty"]) == (7, 0, 1, 1)
     h, w_ = content["shape"]
     assert (h, w_) == (300 - 256, 256)
-    values = np.frombuffer(buffers[0], "<f2").reshape(h, w_)
+    values = tile_values(content, buffers[0])
+    assert content["compression"] == "zlib" and len(buffers[0]) < 0.7 * h * w_ * 2
     np.testing.assert_allclose(values, sky[256:300, 256:512], rtol=1e-3)
 
 
@@ -111,21 +117,31 @@ def test_bad_requests_get_an_error_reply(sky, content, match):
     assert len(w.errors) == 1
 
 
-def test_cancel_drops_queued_requests_when_an_event_loop_runs(sky):
+def test_cancel_drops_requests_queued_for_the_worker_thread(sky):
     w = RecordingWidget()
     w.load_image(sky)
     w.sent.clear()
+    gate, first_sent = threading.Event(), threading.Event()
+    record = w.send
 
-    async def session():
-        for rid in range(1, 5):
-            tile_request(w, rid, level=0, tx=rid % 3, ty=0)
-        w.browser({"kind": "cancel", "ids": [2, 3]})
-        for _ in range(10):
-            await asyncio.sleep(0)
+    def slow_send(content, buffers=None):
+        first_sent.set()
+        gate.wait(10)  # hold the worker inside the first reply
+        record(content, buffers)
 
-    asyncio.run(session())
+    w.send = slow_send
+    w.tiles.threaded = True
+    for rid in range(1, 5):
+        tile_request(w, rid, level=0, tx=rid % 3, ty=0)
+    assert first_sent.wait(10)
+    w.browser({"kind": "cancel", "ids": [2, 3]})
+    gate.set()
+    wait = time.monotonic() + 10
+    while len(w.replies(MSG_TILE)) < 2 and time.monotonic() < wait:
+        time.sleep(0.01)
     assert [c["id"] for c, _ in w.replies(MSG_TILE)] == [1, 4]
     assert w.tiles.stats["cancelled"] == 2 and w.tiles.pending == 0
+    w.close()
 
 
 def test_custom_messages_arrive_through_the_ipywidgets_comm_path(sky):
@@ -173,8 +189,9 @@ def test_all_nan_image():
     w = RecordingWidget()
     w.load_image(np.full((40, 60), np.nan, np.float32))
     assert w._displays[w._displayed]["vmin"] < w._displays[w._displayed]["vmax"]
+    w.browser({"kind": "ready"})
     ((content, buffers),) = w.sent
-    assert np.isnan(np.frombuffer(buffers[0], "<f2")).all()
+    assert np.isnan(tile_values(content, buffers[0])).all()
 
 
 @pytest.mark.parametrize("shape", [(1, 700), (700, 1), (1, 1)])
@@ -225,7 +242,7 @@ def test_huge_memmap_is_not_read(tmp_path):
     w.sent.clear()
     tile_request(w, 1, level=0, tx=0, ty=0)
     ((content, buffers),) = w.sent
-    assert np.frombuffer(buffers[0], "<f2").reshape(content["shape"])[0, 0] == 7.0
+    assert tile_values(content, buffers[0])[0, 0] == 7.0
 
 
 def test_browser_pan_updates_viewport_keeping_units(sky):
@@ -304,5 +321,5 @@ def test_mask_plane_tiles_hold_the_masked_fraction(sky):
     w.sent.clear()
     tile_request(w, 1, level=1, plane="mask")
     ((content, buffers),) = w.sent
-    mask = np.frombuffer(buffers[0], "<f2").reshape(content["shape"])
+    mask = tile_values(content, buffers[0])
     assert mask[0, 0] == 1.0 and mask[0, 1] == 0.0 and mask.sum() == 1.0

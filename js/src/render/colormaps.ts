@@ -14,20 +14,21 @@ export function lutFromTrait(dv: DataView | null | undefined): Lut {
   return new Uint8Array(dv.buffer.slice(dv.byteOffset, dv.byteOffset + 1024));
 }
 
-/** CSS colour for NaN / masked-out pixels and outside the image, from the theme. */
-export function themeColor(el: Element, name: string, fallback: string): string {
-  const v = getComputedStyle(el).getPropertyValue(name).trim();
-  return v || fallback;
-}
-
-/** Parse a CSS colour to RGBA 0-255 using a 1×1 canvas (works for any CSS syntax). */
-export function cssToRgba(color: string): [number, number, number, number] {
-  const c = document.createElement("canvas");
-  c.width = c.height = 1;
-  const ctx = c.getContext("2d");
-  if (!ctx) return [128, 128, 128, 255];
-  ctx.fillStyle = color;
-  ctx.fillRect(0, 0, 1, 1);
-  const d = ctx.getImageData(0, 0, 1, 1).data;
-  return [d[0], d[1], d[2], d[3]];
+/**
+ * RGBA (0-255) of a CSS custom property such as a --jp-* theme colour, resolved by the browser
+ * on a hidden probe element inside `el` (no canvas read-back, so it is cheap to call often).
+ */
+export function themeRgba(el: Element, name: string, fallback: string): [number, number, number, number] {
+  let probe = el.querySelector(":scope > .snapscope-probe") as HTMLElement | null;
+  if (!probe) {
+    probe = document.createElement("span");
+    probe.className = "snapscope-probe";
+    probe.style.display = "none";
+    el.append(probe);
+  }
+  probe.style.color = `var(${name}, ${fallback})`;
+  const m = getComputedStyle(probe).color.match(/[\d.]+/g) ?? [];
+  const [r = 128, g = 128, b = 128] = m.slice(0, 3).map(Number);
+  const a = m.length > 3 ? Math.round(Number(m[3]) * 255) : 255;
+  return [r, g, b, a];
 }

@@ -2,7 +2,8 @@
 // is encode_tile's: dtype float32 | float16 (little-endian, row 0 first), value = stored * scale
 // (scale != 1 only for float16 tiles beyond the float16 range). Also understood, for other
 // encoders: uint8 | uint16 with scale/offset and a `nan` sentinel, and zlib compression
-// (decompressed with the browser's built-in DecompressionStream).
+// (decompressed with the browser's built-in DecompressionStream), and byte shuffling
+// (widgets/_pyramids.py encode: high bytes of all values, then low bytes).
 
 export interface TileHeader {
   dtype: string;
@@ -11,6 +12,19 @@ export interface TileHeader {
   offset?: number;
   nan?: number | null;
   compression?: string | null;
+  /** Bytes were shuffled (all byte 0s, then all byte 1s…) with this item size. */
+  shuffle?: number | null;
+}
+
+/** Undo the byte shuffle of widgets/_pyramids.py encode(). */
+export function unshuffle(bytes: Uint8Array, itemsize: number): Uint8Array {
+  const n = bytes.length / itemsize;
+  const out = new Uint8Array(bytes.length);
+  for (let b = 0; b < itemsize; b++) {
+    const src = b * n;
+    for (let i = 0; i < n; i++) out[i * itemsize + b] = bytes[src + i];
+  }
+  return out;
 }
 
 /** IEEE 754 half -> float32, via a 65536-entry table built once. */
@@ -88,5 +102,6 @@ export async function decodeTile(header: TileHeader, buf: DataView | ArrayBuffer
   let bytes = bytesOf(buf);
   if (header.compression === "zlib" || header.compression === "deflate") bytes = await inflate(bytes, "deflate");
   else if (header.compression) throw new Error(`unknown tile compression ${header.compression}`);
+  if (header.shuffle && header.shuffle > 1) bytes = unshuffle(bytes, header.shuffle);
   return decodeRaw(header, bytes);
 }

@@ -73,11 +73,35 @@ def pyramid(entry: ImageEntry, plane: str, tile_size: int):
     return pyr
 
 
-def encode(values: np.ndarray, dtype: str) -> tuple[dict[str, Any], bytes]:
-    """Encode tile values for the wire (``snapscope.tiles.encode_tile``)."""
+def encode(values: np.ndarray, dtype: str, compress: bool = True) -> tuple[dict[str, Any], bytes]:
+    """Encode tile values for the wire: ``snapscope.tiles.encode_tile``, then optionally
+    byte-shuffled and zlib-compressed.
+
+    Shuffling puts the high bytes of all values before the low bytes; on noisy float16 sky the
+    compressed tile is ~43 % of the raw one (zlib level 1, ~2-10 ms per 256² tile). The browser
+    inflates with its built-in ``DecompressionStream`` (``js/src/tiles/decode.ts``). The
+    compressed form is kept only when it saves at least 10 %.
+
+    Returns
+    -------
+    header : dict
+        ``encode_tile``'s header, plus ``compression: "zlib"`` and ``shuffle: itemsize`` when
+        compressed.
+    payload : bytes
+    """
+    import zlib
+
     from snapscope.tiles import encode_tile
 
-    return encode_tile(values, dtype)
+    header, payload = encode_tile(values, dtype)
+    if not compress:
+        return header, payload
+    itemsize = np.dtype(header["dtype"]).itemsize
+    shuffled = np.frombuffer(payload, np.uint8).reshape(-1, itemsize).T.tobytes()
+    packed = zlib.compress(shuffled, 1)
+    if len(packed) > 0.9 * len(payload):
+        return header, payload
+    return {**header, "compression": "zlib", "shuffle": itemsize}, packed
 
 
 def colormap_lut(name: str) -> bytes:

@@ -1,15 +1,17 @@
 """The kernel side of the tile protocol: answer tile requests of one widget, honour cancels.
 
-Requests are queued and answered one per event-loop turn when the kernel runs an asyncio loop
-(ipykernel does), so a ``cancel`` that arrives while tiles are being computed removes the
-requests not answered yet; without a running loop (plain Python, tests) each request is answered
-at once. Every failure becomes an ``{"kind": "error", "id", "error": traceback}`` reply, so the
+Inside a kernel, requests are queued and answered by a worker thread (kernel-to-browser
+messages may be sent from any thread; the tile pyramid is thread-safe), so the kernel's message
+loop stays free: a ``cancel`` removes the queued requests at once, and the next request is read
+while a tile is being computed. Outside a kernel (plain Python, tests) each request is answered
+at once. (Answering one request per asyncio loop turn was tried first: the last requests of a
+burst then waited for the next incoming message, up to the browser's 30 s timeout.) Every failure becomes an ``{"kind": "error", "id", "error": traceback}`` reply, so the
 browser never waits forever and the kernel never dies of a bad request.
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +49,10 @@ class TileServer:
         Tile edge in pixels.
     dtype : str
         Encoding of the values sent (``encode_tile``'s ``dtype``).
+    threaded : bool, optional
+        Answer from a worker thread; default: when running inside an IPython kernel.
+    compress : bool, optional
+        Byte-shuffle and zlib-compress tiles (see ``_pyramids.encode``).
     """
 
     def __init__(
@@ -56,14 +62,20 @@ class TileServer:
         errors: ErrorLog,
         tile_size: int = 256,
         dtype: str = "float16",
+        threaded: bool | None = None,
+        compress: bool = True,
     ) -> None:
         self._send = send
         self._lookup = lookup
         self._errors = errors
         self.tile_size = tile_size
         self.dtype = dtype
+        self.compress = compress
         self._pending: OrderedDict[int, TileRequest] = OrderedDict()
-        self._scheduled = False
+        self.threaded = _in_kernel() if threaded is None else threaded
+        self._wake = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._closed = False
         self._next_local_id = -1
         #: Counters: tiles sent, requests cancelled, errors replied.
         self.stats = {"sent": 0, "cancelled": 0, "errors": 0, "bytes": 0}
@@ -80,14 +92,17 @@ class TileServer:
         except ProtocolError as exc:
             self.error(content.get("id") if isinstance(content.get("id"), int) else None, exc)
             return
-        self._pending[req.id if req.id is not None else self._local_id()] = req
+        with self._wake:
+            self._pending[req.id if req.id is not None else self._local_id()] = req
         self._schedule()
 
     def cancel(self, content: dict[str, Any]) -> None:
         """Drop the queued requests named in a ``cancel`` message."""
-        for rid in parse_cancel(content):
-            if self._pending.pop(rid, None) is not None:
-                self.stats["cancelled"] += 1
+        ids = parse_cancel(content)
+        with self._wake:
+            for rid in ids:
+                if self._pending.pop(rid, None) is not None:
+                    self.stats["cancelled"] += 1
 
     def push(self, entry: ImageEntry, plane: str = PLANE_DATA) -> None:
         """Send the overview (top-level) tile of an image without being asked."""
@@ -105,28 +120,41 @@ class TileServer:
         return self._next_local_id
 
     def _schedule(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if not self.threaded:
             self.drain()
             return
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._step)
+        with self._wake:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._work, name="snapscope-tiles", daemon=True
+                )
+                self._worker.start()
+            self._wake.notify()
 
-    def _step(self) -> None:
-        self._scheduled = False
-        if self._pending:
-            _, req = self._pending.popitem(last=False)
+    def _next(self, wait: float) -> TileRequest | None:
+        with self._wake:
+            if not self._pending and not self._closed:
+                self._wake.wait(wait)
+            if self._closed or not self._pending:
+                return None
+            return self._pending.popitem(last=False)[1]
+
+    def _work(self) -> None:
+        # Exits after 30 s without requests; _schedule starts a new worker when needed.
+        while (req := self._next(30.0)) is not None:
             self.answer(req)
-        if self._pending:
-            self._schedule()
 
     def drain(self) -> None:
-        """Answer every queued request now."""
-        while self._pending:
-            _, req = self._pending.popitem(last=False)
+        """Answer every queued request now, in this thread."""
+        while (req := self._next(0.0)) is not None:
             self.answer(req)
+
+    def close(self) -> None:
+        """Drop queued requests and stop the worker thread."""
+        with self._wake:
+            self._closed = True
+            self._pending.clear()
+            self._wake.notify_all()
 
     def answer(self, req: TileRequest) -> None:
         """Compute, encode and send one tile, or an error reply."""
@@ -146,7 +174,8 @@ class TileServer:
                     f"tile ({req.tx}, {req.ty}) is outside level {req.level} ({ntx} × {nty} tiles)"
                 )
             values = pyr.tile(req.level, req.tx, req.ty)
-            header, payload = encode(values, self.dtype if req.plane == PLANE_DATA else "float16")
+            dtype = self.dtype if req.plane == PLANE_DATA else "float16"
+            header, payload = encode(values, dtype, self.compress)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
             self.error(req.id, exc)
             return
@@ -169,3 +198,13 @@ class TileServer:
         text = self._errors.record(exc, "tile request")
         self.stats["errors"] += 1
         self._send({"kind": MSG_ERROR, "id": rid, "error": text}, [])
+
+
+def _in_kernel() -> bool:
+    """True when running inside an IPython kernel (where messages need the worker thread)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
