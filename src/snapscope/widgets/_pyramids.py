@@ -74,9 +74,9 @@ def pyramid(entry: ImageEntry, plane: str, tile_size: int):
 
 
 def encode(values: np.ndarray, dtype: str, compress: bool = True) -> tuple[dict[str, Any], bytes]:
-    """Encode tile values for the wire: ``snapscope.tiles.encode_tile``, then optionally
-    byte-shuffled and zlib-compressed.
+    """Encode tile values for the wire, optionally byte-shuffled and zlib-compressed.
 
+    The values go through ``snapscope.tiles.encode_tile`` first.
     Shuffling puts the high bytes of all values before the low bytes; on noisy float16 sky the
     compressed tile is ~43 % of the raw one (zlib level 1, ~2-10 ms per 256² tile). The browser
     inflates with its built-in ``DecompressionStream`` (``js/src/tiles/decode.ts``). The

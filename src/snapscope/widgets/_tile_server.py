@@ -5,8 +5,9 @@ messages may be sent from any thread; the tile pyramid is thread-safe), so the k
 loop stays free: a ``cancel`` removes the queued requests at once, and the next request is read
 while a tile is being computed. Outside a kernel (plain Python, tests) each request is answered
 at once. (Answering one request per asyncio loop turn was tried first: the last requests of a
-burst then waited for the next incoming message, up to the browser's 30 s timeout.) Every failure becomes an ``{"kind": "error", "id", "error": traceback}`` reply, so the
-browser never waits forever and the kernel never dies of a bad request.
+burst then waited for the next incoming message, up to the browser's 30 s timeout.)
+Every failure becomes an ``{"kind": "error", "id", "error": traceback}`` reply, so the browser
+never waits forever and the kernel never dies of a bad request.
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ class TileServer:
 
 
 def _in_kernel() -> bool:
-    """True when running inside an IPython kernel (where messages need the worker thread)."""
+    """Return True inside an IPython kernel (where requests go to the worker thread)."""
     try:
         from IPython import get_ipython
     except ImportError:
