@@ -1,0 +1,223 @@
+"""Cutouts of one sky position over many images, and their export as one multi-extension FITS.
+
+Decisions
+---------
+* Each cutout **is** ``image.get_ra_dec_cutout(ra, dec, size, mode=mode)`` (default
+  ``mode='partial'``: an image whose edge is near the position still gives a cutout, its missing
+  pixels NaN and flagged), so the pixels, header and WCS are exactly what the Image API gives.
+* An image that cannot give a cutout (position off the image, unreadable file, no WCS) gives
+  ``None`` and a one-line reason in ``stack.errors``; one bad file does not stop the batch.
+* On a Dask cluster the cutouts come back as :class:`~snapscope.image.Numpy2DImage` with the
+  same planes, WCS and header values (band, mjd, exptime, sca, observation_id, sky_level,
+  zeropoint): a file-backed cutout keeps a reference to its parent's open file and cannot be
+  pickled.
+* The stack is written as ``SCI``/``ERR``/``DQ`` extensions with ``EXTVER`` = 1, 2, … (one
+  version per cutout, in stack order; each with its own WCS and ``BAND MJD-OBS EXPTIME SCA
+  IMAGEID FILEPATH ZP_AB`` keywords) and an ``INDEX`` table, so
+  ``fits.getdata(path, ("SCI", 3))`` is the third cutout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snapscope.batch._positions import parse_position
+from snapscope.batch._run import portable, run
+
+__all__ = ["cutouts", "CutoutStack", "image_key", "zeropoint_or_none"]
+
+_HEADER_VALUES = ("band", "mjd", "exptime", "sca", "observation_id", "sky_level")
+
+
+def image_key(image: Any) -> str:
+    """Return a stable string naming an image: its catalogue id, else its file, else ``id()``."""
+    if getattr(image, "id", None) is not None:
+        return str(image.id)
+    path = getattr(image, "full_filepath", None)
+    return str(path) if path is not None else f"memory:{id(image)}"
+
+
+def zeropoint_or_none(image: Any) -> float | None:
+    try:
+        return float(image.get_zeropoint())
+    except (NotImplementedError, ValueError, KeyError, OSError):
+        return None
+
+
+def _detached(cut: Any) -> Any:
+    """Return a picklable Numpy2DImage with the cutout's planes, WCS and header values."""
+    from snapscope.exceptions import NoWCSError
+    from snapscope.image import Numpy2DImage
+
+    try:
+        wcs = cut.get_wcs()
+    except NoWCSError:
+        wcs = None
+    values = {name: getattr(cut, name) for name in _HEADER_VALUES}
+    values = {k: v for k, v in values.items() if v is not None}
+    return Numpy2DImage(data=cut.data, noise=cut.noise, flags=cut.flags, wcs=wcs,
+                        zeropoint=zeropoint_or_none(cut), **values)
+
+
+def _cut_one(image: Any, ra: float, dec: float, size: int, mode: str, detach: bool,
+             ) -> tuple[Any, str | None]:
+    try:
+        cut = image.get_ra_dec_cutout(ra, dec, size, mode=mode)
+        return (_detached(cut) if detach else cut), None
+    except (OSError, ValueError) as err:
+        return None, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+
+
+@dataclass
+class CutoutStack(Sequence):
+    """Cutouts of one position over many images (``stack[i]`` is the i-th cutout or None).
+
+    Attributes
+    ----------
+    ra, dec : float
+        The position, degrees.
+    size : int
+        Cutout side, pixels.
+    images : list of Image
+        The images, in the order given.
+    cutouts : list of Image or None
+        ``images[i].get_ra_dec_cutout(...)``, None where it failed.
+    errors : list of str or None
+        Why a cutout is None.
+    """
+
+    ra: float
+    dec: float
+    size: int
+    images: list[Any]
+    cutouts: list[Any] = field(repr=False)
+    errors: list[str | None] = field(repr=False)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.cutouts[i]
+
+    def __len__(self) -> int:
+        return len(self.cutouts)
+
+    def write_fits(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the cutouts as one multi-extension FITS file (see the module docstring).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        from astropy.io import fits
+        from astropy.table import Table
+
+        hdus: list[Any] = [fits.PrimaryHDU()]
+        primary = hdus[0].header
+        primary["RA_POS"], primary["DEC_POS"] = self.ra, self.dec
+        primary["CUTSIZE"] = self.size
+        index: dict[str, list] = {"EXTVER": [], "IMAGEID": [], "FILEPATH": [], "BAND": [],
+                                  "MJD": [], "FLAGFRAC": []}
+        for image, cut in zip(self.images, self.cutouts, strict=True):
+            if cut is None:
+                continue
+            extver = len(index["EXTVER"]) + 1
+            header = _cutout_header(image, cut)
+            for name, plane in (("SCI", cut.data), ("ERR", cut.noise), ("DQ", cut.flags)):
+                if plane is not None:
+                    hdus.append(fits.ImageHDU(np.asarray(plane), header=header.copy(), name=name,
+                                              ver=extver))
+            index["EXTVER"].append(extver)
+            index["IMAGEID"].append(header["IMAGEID"])
+            index["FILEPATH"].append(header["FILEPATH"])
+            index["BAND"].append(header["BAND"])
+            index["MJD"].append(header["MJD-OBS"])
+            index["FLAGFRAC"].append(float(cut.fraction_masked()))
+        primary["NCUTOUT"] = len(index["EXTVER"])
+        hdus.append(fits.BinTableHDU(Table(index), name="INDEX"))
+        path = Path(path)
+        fits.HDUList(hdus).writeto(path, overwrite=overwrite)
+        return path
+
+
+def _cutout_header(image: Any, cut: Any) -> Any:
+    from astropy.io import fits
+
+    from snapscope.exceptions import NoWCSError
+
+    try:
+        wcs = cut.get_wcs()
+        try:
+            header = wcs.to_fits_header()
+        except NotImplementedError:
+            header = wcs.get_astropy_wcs().to_header(relax=True)
+    except NoWCSError:
+        header = fits.Header()
+    zp = zeropoint_or_none(cut)
+    header["BAND"] = (cut.band or "", "filter")
+    header["MJD-OBS"] = (np.nan if cut.mjd is None else cut.mjd, "MJD of the exposure start")
+    header["EXPTIME"] = (np.nan if cut.exptime is None else cut.exptime, "exposure time, s")
+    header["SCA"] = (-1 if cut.sca is None else cut.sca, "detector")
+    header["IMAGEID"] = (str(image.id or ""), "catalogue id of the parent image")
+    header["FILEPATH"] = (str(getattr(image, "full_filepath", None) or ""), "parent image file")
+    header["ZP_AB"] = (np.nan if zp is None else zp, "AB zeropoint: m = -2.5 log10(flux) + ZP_AB")
+    return header
+
+
+def cutouts(images: Iterable[Any], position: Any, size: int = 31, *, mode: str = "partial",
+            client: Any = None, workers: int | None = None, progress: bool = True,
+            callback: Callable[[int, int], Any] | None = None) -> CutoutStack:
+    """Cut out one sky position from many images.
+
+    Parameters
+    ----------
+    images : iterable of Image
+        E.g. the result of ``Image.find_images(ra=..., dec=...)``; the order is kept.
+    position : str, SkyCoord or (float, float)
+        The sky position (degrees, or sexagesimal text; see
+        :func:`snapscope.batch.parse_position`).
+    size : int
+        Cutout side in pixels (odd).
+    mode : {'partial', 'strict'}
+        As ``get_ra_dec_cutout``; 'partial' keeps cutouts that cross an image edge.
+    client : distributed.Client, optional
+        Cut on this Dask cluster (module docstring).
+    workers : int, optional
+        Local threads (default: ``min(8, 4 × CPUs)``; 1: none).
+    progress : bool
+        Show a progress bar.
+    callback : callable, optional
+        ``callback(done, total)`` as cutouts arrive (for widgets).
+
+    Returns
+    -------
+    CutoutStack
+
+    Raises
+    ------
+    ValueError
+        For an unreadable position, an even or non-positive size or an unknown mode.
+    """
+    ra, dec = parse_position(position)
+    if (isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1
+            or size % 2 == 0):
+        raise ValueError(f"size must be a positive odd number of pixels, not {size!r}")
+    if mode not in ("partial", "strict"):
+        raise ValueError(f"mode must be 'partial' or 'strict', not {mode!r}")
+    images = list(images)
+    items = [portable(im) for im in images] if client is not None else images
+    shared = {"ra": ra, "dec": dec, "size": int(size), "mode": mode, "detach": client is not None}
+    results = run(_cut_one, items, shared=shared, client=client, workers=workers,
+                  progress=progress, desc="cutouts", callback=callback)
+    return CutoutStack(ra, dec, int(size), images, [r[0] for r in results],
+                       [r[1] for r in results])
