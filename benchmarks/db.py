@@ -351,6 +351,8 @@ def main() -> int:
     ap.add_argument("--seq-queries", type=int, default=6)
     ap.add_argument("--files", type=int, default=500)
     ap.add_argument("--dsn", default=None, help="an existing server (a new database is made)")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the embedded server running with its data (stop it yourself)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
     from snapscope.db import migrate
@@ -376,7 +378,9 @@ def main() -> int:
             bench_queries(client, args.queries, args.seq_queries)
             bench_ingest(client, args.files)
     finally:
-        if tmp is not None:
+        if tmp is not None and args.keep:
+            print(f"kept: SNAPSCOPE_DATA={tmp} snapscope db stop  # then remove {tmp}")
+        elif tmp is not None:
             from snapscope.db import _server
 
             _server.stop()

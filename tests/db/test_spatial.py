@@ -171,6 +171,7 @@ def test_point_query_uses_the_index(footprint_table, dbclient):
     from snapscope.db import _query
 
     query, params = _query.build_query(None, {"ra": 10.0, "dec": 20.0})
+    dbclient.execute("ANALYZE l2image")
     with dbclient.connection() as conn:
         plan = "\n".join(r[0] for r in conn.execute(b"EXPLAIN " + query.as_bytes(conn), params))
     assert "l2image_cells_idx" in plan

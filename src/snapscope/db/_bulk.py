@@ -57,9 +57,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("cap_y", "float8"),
     ("cap_z", "float8"),
     ("cap_cos", "float8"),
+    *((f"e{k}{a}", "float8") for k in range(4) for a in "xyz"),
 )
 #: columns computed by :func:`prepare` (spatial index), never taken from the caller
-COMPUTED = ("cells", "cap_x", "cap_y", "cap_z", "cap_cos")
+COMPUTED = ("cells", "cap_x", "cap_y", "cap_z", "cap_cos",
+            *(f"e{k}{a}" for k in range(4) for a in "xyz"))
 _FLOATS = ("mjd", "exptime", "position_angle")
 _INTS = ("sca", "width", "height")
 
@@ -193,6 +195,12 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
     out["cap_x"], out["cap_y"], out["cap_z"] = m[:, 0], m[:, 1], m[:, 2]
     # the convex footprint lies inside the cap that holds its corners; 1e-12 of slack for rounding
     out["cap_cos"] = np.einsum("nki,ni->nk", v, m).min(axis=1) - 1e-12
+    normals = np.cross(v, np.roll(v, -1, axis=1))  # edge k: corner k -> k+1 (polygon order)
+    inward = np.sign(np.einsum("ni,ni->n", normals[:, 0], v[:, 2]))  # 3rd corner is inside edge 0
+    normals *= inward[:, None, None]
+    for k in range(4):
+        for a, axis in enumerate("xyz"):
+            out[f"e{k}{axis}"] = normals[:, k, a]
     keys, offsets = _spatial.footprint_cells(ra_c, dec_c)
     flat = keys.tolist()
     out["cells"] = [flat[offsets[i] : offsets[i + 1]] for i in range(n)]

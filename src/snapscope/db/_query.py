@@ -59,6 +59,8 @@ ROW_COLUMNS = (
 _EQUALITY = ("id", *_TEXT, *_INT, *(c for c in _FLOAT if c not in ("ra", "dec")))
 _MINMAX = (*_INT, *_FLOAT)
 _SPECIAL = ("ra", "dec", "radius", "order_by", "limit", "offset")
+#: exact point-in-footprint test on the stored inward edge normals (see 0002_spatial.sql)
+_INSIDE = " AND ".join(f"e{k}x * %s + e{k}y * %s + e{k}z * %s >= 0" for k in range(4))
 ALLOWED_KEYS = tuple(
     sorted({*_EQUALITY, *(f"{c}_min" for c in _MINMAX), *(f"{c}_max" for c in _MINMAX), *_SPECIAL})
 )
@@ -164,13 +166,8 @@ def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tupl
             raise ValueError(f"find_images: dec={dec} is outside [-90, 90]")
         x, y, z = (float(c) for c in _spatial.radec_to_xyz(ra, dec))
         if kwargs.get("radius") is None:
-            conds.append(
-                sql.SQL(
-                    "cells && %s::int8[] AND cap_x * %s + cap_y * %s + cap_z * %s >= cap_cos"
-                    " AND snapscope_in_quad(%s, %s, %s, {})"
-                ).format(corners)
-            )
-            params += [_spatial.point_keys(ra, dec), x, y, z, x, y, z]
+            conds.append(sql.SQL("cells && %s::int8[] AND " + _INSIDE))
+            params += [_spatial.point_keys(ra, dec)] + [x, y, z] * 4
         else:
             radius = _convert("ra", kwargs["radius"])
             if not 0 <= radius <= 90:

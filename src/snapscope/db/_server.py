@@ -149,6 +149,27 @@ def state_dir() -> Path:
     return base
 
 
+def _usable_bindir(bindir: Path, user: str | None) -> Path:
+    """Return ``bindir``, or a copy of its installation the server user can reach.
+
+    As root, pip-installed binaries inside a venv under a private home directory cannot be run
+    by the ``postgres`` user; rather than opening up the home directory, the installation
+    (``bin``, ``lib``, ``share``: relocatable) is copied once to ``/var/lib/snapscope``.
+    """
+    if user is None or _reachable_by(bindir / "pg_ctl", user):
+        return bindir
+    prefix = bindir.parent
+    digest = hashlib.sha1(str(prefix).encode()).hexdigest()[:12]
+    target = Path("/var/lib/snapscope") / f"pg-{digest}"
+    if not (target / "bin" / "pg_ctl").exists():
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(prefix, tmp, symlinks=True)
+        os.chmod(target.parent, 0o755)
+        tmp.rename(target)
+    return target / "bin"
+
+
 def _cmd(user: str | None, *args: str | Path) -> list[str]:
     argv = [str(a) for a in args]
     return ["runuser", "-u", user, "--", *argv] if user else argv
@@ -274,6 +295,7 @@ def start(*, migrate: bool = True) -> str:
             and Path(state["bindir"], "pg_ctl").exists()
             else find_bindir()
         )
+        bindir = _usable_bindir(bindir, user)
         if not (pgdata / "PG_VERSION").exists():
             state = {"password": secrets.token_urlsafe(24), "port": _free_port()}
             _initdb(bindir, pgdata, user, state["password"])

@@ -253,8 +253,11 @@ def footprint_cells(ra_corners, dec_corners) -> tuple[np.ndarray, np.ndarray]:
     return keys, offsets
 
 
-def _circumscribed_octagon(ra: float, dec: float, radius: float) -> list[tuple[float, float, float]]:
-    """Unit vectors of the corners of a spherical octagon that contains the circle."""
+_Vec = tuple[float, float, float]
+
+
+def _circumscribed_octagon(ra: float, dec: float, radius: float) -> list[_Vec]:
+    """Return unit vectors of the corners of a spherical octagon that contains the circle."""
     c = (math.cos(math.radians(dec)) * math.cos(math.radians(ra)),
          math.cos(math.radians(dec)) * math.sin(math.radians(ra)), math.sin(math.radians(dec)))
     east = (-c[1], c[0], 0.0)  # z x c
@@ -280,8 +283,8 @@ def _index1(t: float, level: int) -> int:
     return min(max(int(math.floor(t * n)), 0), n - 1)
 
 
-def _boxes1(vs: list[tuple[float, float, float]]) -> list[tuple[int, bool, float, float, float, float]]:
-    """Pure-Python :func:`_face_boxes` for one polygon: (face, whole, tu0, tu1, tv0, tv1) touched."""
+def _boxes1(vs: list[_Vec]) -> list[tuple[int, bool, float, float, float, float]]:
+    """Pure-Python :func:`_face_boxes` of one polygon: (face, whole, tu0, tu1, tv0, tv1)."""
     m = [sum(v[i] for v in vs) for i in range(3)]
     norm = math.sqrt(m[0] ** 2 + m[1] ** 2 + m[2] ** 2)
     m = [x / norm for x in m]

@@ -10,7 +10,16 @@ ALTER TABLE l2image ADD COLUMN cells bigint[] NOT NULL CHECK (cardinality(cells)
                     ADD COLUMN cap_x double precision NOT NULL,
                     ADD COLUMN cap_y double precision NOT NULL,
                     ADD COLUMN cap_z double precision NOT NULL,
-                    ADD COLUMN cap_cos double precision NOT NULL;
+                    ADD COLUMN cap_cos double precision NOT NULL,
+-- e<k>: inward normals of the four edges (00->01, 01->11, 11->10, 10->00), v_k x v_k+1 oriented
+-- so that the interior is where all four p . e_k >= 0: the exact containment test of a point
+-- becomes 12 multiplications (no trigonometry, and a tiny expression for the planner).
+                    ADD COLUMN e0x double precision NOT NULL, ADD COLUMN e0y double precision NOT NULL,
+                    ADD COLUMN e0z double precision NOT NULL, ADD COLUMN e1x double precision NOT NULL,
+                    ADD COLUMN e1y double precision NOT NULL, ADD COLUMN e1z double precision NOT NULL,
+                    ADD COLUMN e2x double precision NOT NULL, ADD COLUMN e2y double precision NOT NULL,
+                    ADD COLUMN e2z double precision NOT NULL, ADD COLUMN e3x double precision NOT NULL,
+                    ADD COLUMN e3y double precision NOT NULL, ADD COLUMN e3z double precision NOT NULL;
 -- a small pending list: readers scan it linearly while a bulk load is in progress; bulk writers
 -- merge it right after each COPY (gin_clean_pending_list), so queries stay sub-millisecond.
 CREATE INDEX l2image_cells_idx ON l2image USING gin (cells) WITH (gin_pending_list_limit = 512);
