@@ -36,3 +36,19 @@ def sim_survey(tmp_path_factory):
     out = tmp_path_factory.mktemp("survey")
     return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=12, seed=7, host=False,
                            progress=False)
+
+
+_SUITE_ORDER = {"unit": 0, "db": 1, "notebooks": 2, "binder": 3, "browser": 4}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the suites fastest-first and the browser suite last.
+
+    Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    session once a browser test has run; tests that check for a running loop must come before.
+    """
+    def suite(item):
+        parts = Path(str(item.fspath)).relative_to(Path(__file__).parent).parts
+        return _SUITE_ORDER.get(parts[0], 0)
+
+    items.sort(key=suite)  # stable: keeps the order within each suite
