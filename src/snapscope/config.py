@@ -53,27 +53,24 @@ def config_value(key: str) -> str | None:
     return value or None
 
 
-def cache_dir() -> Path:
-    """Return (creating it) the per-user cache directory, e.g. for decompressed FITS files."""
-    base = os.environ.get("SNAPSCOPE_TMP")
+def _user_dir(env: str, kind: str) -> Path:
+    """The directory named by ``env``, else platformdirs' per-user ``kind`` directory (created)."""
+    base = os.environ.get(env)
     if base:
         path = Path(base)
     else:
         import platformdirs
 
-        path = Path(platformdirs.user_cache_dir("snapscope"))
+        path = Path(getattr(platformdirs, f"user_{kind}_dir")("snapscope"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    """Return (creating it) the per-user cache directory, e.g. for decompressed FITS files."""
+    return _user_dir("SNAPSCOPE_TMP", "cache")
 
 
 def data_dir() -> Path:
     """Return (creating it) the per-user data directory (embedded database, demo survey)."""
-    base = os.environ.get("SNAPSCOPE_DATA")
-    if base:
-        path = Path(base)
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("snapscope"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("SNAPSCOPE_DATA", "data")

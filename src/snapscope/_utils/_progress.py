@@ -1,5 +1,7 @@
-"""One progress-bar helper: tqdm.auto (a widget in Jupyter, text in a terminal) when it is
-installed, else the bare iterable."""
+"""One progress-bar helper.
+
+tqdm.auto (a widget in Jupyter, text in a terminal) when it is installed, else the bare iterable.
+"""
 
 from __future__ import annotations
 

@@ -335,8 +335,35 @@ class Image(PathedObject):
         raise NotImplementedError(f"{type(self).__name__} has no flags")
 
     def get_data(self, which: str = "all", always_reload: bool = False, cache: bool = False) -> list:
-        """Read and return ``[data, noise, flags]`` (``which='all'``) or a one-element list."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_data")
+        """Read ``[data, noise, flags]`` (or one plane) as native-endian in-memory arrays.
+
+        Parameters
+        ----------
+        which : {'all', 'data', 'noise', 'flags'}
+            Planes to return, in the order data, noise, flags.
+        always_reload : bool
+            Read from the file even when a plane is already held in memory.
+        cache : bool
+            Keep what was read, so ``.data`` etc. and later calls reuse it.
+        """
+        check_which(which)
+        out = []
+        for plane in ("data", "noise", "flags") if which == "all" else (which,):
+            held = self.__dict__.get("_" + plane)
+            array = None
+            if not self._is_cutout and (held is None or always_reload):
+                array = self._read_plane(plane)
+            if array is None:
+                out.append(held)
+                continue
+            if cache:
+                self.__dict__["_" + plane] = array
+            out.append(array)
+        return out
+
+    def _read_plane(self, which: str) -> np.ndarray | None:
+        """Read one plane from the image's file (None: the image has no such plane on disk)."""
+        raise NotImplementedError(f"{type(self).__name__} does not read planes from a file")
 
     def get_data_view(self, which: str = "data") -> np.ndarray | None:
         """Return a plane without loading it into memory (a memory map where possible).
@@ -415,7 +442,7 @@ class Image(PathedObject):
     # ------------------------------------------------------------ photometry
     def ap_phot(self, coords: Any, ap_r: float = 9, method: str = "subpixel", subpixels: int = 5,
                 bgsize: int = 511, **kwargs: Any) -> Any:
-        """Aperture photometry at 0-origin pixel positions; see :func:`snapscope.image._photometry.ap_phot`."""
+        """Aperture photometry at 0-origin pixel positions (:func:`~snapscope.image._photometry.ap_phot`)."""
         from snapscope.image._photometry import ap_phot
 
         return ap_phot(self, coords, ap_r=ap_r, method=method, subpixels=subpixels, bgsize=bgsize,

@@ -1,4 +1,6 @@
-"""``FITSImage``: an image stored in FITS, in one of three layouts (as snappl):
+"""``FITSImage``: an image stored in FITS.
+
+Three layouts (as snappl):
 
 1. one multi-extension file, planes in HDUs ``imagehdu``/``noisehdu``/``flagshdu``;
 2. three files (``noisepath``, ``flagspath``), or ``std_imagenames=True`` for
@@ -195,34 +197,11 @@ class FITSImage(Numpy2DImage):
             return in_memory
         return self._file(self._plane_path(which)).plane(self._plane_hdu(which))
 
-    def get_data(self, which: str = "all", always_reload: bool = False, cache: bool = False) -> list:
-        """Read ``[data, noise, flags]`` (or one plane) as native-endian in-memory arrays.
-
-        Parameters
-        ----------
-        which : {'all', 'data', 'noise', 'flags'}
-            Planes to return, in the order data, noise, flags.
-        always_reload : bool
-            Read from disk even when a plane is already held in memory.
-        cache : bool
-            Keep what was read, so ``.data`` etc. and later calls reuse it.
-        """
-        check_which(which)
-        out = []
-        for plane in ("data", "noise", "flags") if which == "all" else (which,):
-            held = self.__dict__.get("_" + plane)
-            if held is not None and (not always_reload or self._is_cutout):
-                out.append(held)
-                continue
-            if self._is_cutout or not self._has_plane_on_disk(plane):
-                out.append(held)
-                continue
-            view = self._file(self._plane_path(plane)).plane(self._plane_hdu(plane))
-            array = np.array(view, dtype=view.dtype.newbyteorder("="))
-            if cache:
-                self.__dict__["_" + plane] = array
-            out.append(array)
-        return out
+    def _read_plane(self, which: str) -> np.ndarray | None:
+        if not self._has_plane_on_disk(which):
+            return None
+        view = self._file(self._plane_path(which)).plane(self._plane_hdu(which))
+        return np.array(view, dtype=view.dtype.newbyteorder("="))
 
     def free(self) -> None:
         """Drop loaded planes and close files (header and WCS are kept)."""

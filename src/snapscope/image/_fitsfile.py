@@ -19,8 +19,8 @@ import os
 import shutil
 import tempfile
 import threading
-import weakref
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -183,8 +183,11 @@ class FitsFile:
             return _hdu(hdul, ext, self.path).header.copy()
 
     def plane(self, ext: int | str) -> np.ndarray:
-        """Return HDU ``ext``'s 2-D data: a read-only memory map, or for scaled planes
-        (BZERO/BSCALE, e.g. uint32 stored as int32) an in-memory array read once."""
+        """Return HDU ``ext``'s 2-D data as a read-only array.
+
+        A memory map, except for scaled planes (BZERO/BSCALE, e.g. uint32 stored as int32),
+        which are read into memory once.
+        """
         with self._lock:
             if self._hdul is None:
                 if not self.path.exists():

@@ -86,11 +86,8 @@ class Numpy2DImage(Image):
     flags = property(lambda self: self._plane("flags"), lambda self, v: self._set_plane("flags", v),
                      doc="Integer 2-D array of pixel flags, non-zero = flagged (lazy-loaded).")
 
-    def get_data(self, which: str = "all", always_reload: bool = False, cache: bool = False) -> list:
-        """Return ``[data, noise, flags]`` or ``[plane]``; in-memory images have nothing to reload."""
-        check_which(which)
-        planes = _PLANES if which == "all" else (which,)
-        return [self.__dict__.get("_" + p) for p in planes]
+    def _read_plane(self, which: str) -> np.ndarray | None:
+        return None  # in-memory images have nothing to (re)load
 
     def get_data_view(self, which: str = "data") -> np.ndarray | None:
         """Return the plane (already in memory) without copying it."""

@@ -1,5 +1,6 @@
-"""OpenUniverse 2024 images (``Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits[.gz]``) and the
-compressed-FITS classes they derive from.
+"""OpenUniverse 2024 images and the compressed-FITS classes they derive from.
+
+File names: ``Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits[.gz]``.
 
 Layout: HDU 0 header only, HDU 1 SCI (data), HDU 2 ERR (1σ noise), HDU 3 DQ (flags); header values
 are read from the SCI header: ``SCA_NUM``, ``FILTER``, ``MJD-OBS`` (start of exposure),
@@ -63,7 +64,8 @@ class CompressedFITSImage(FITSImage):
         directory = Path(temp_dir) if temp_dir is not None else cache_dir()
         base = directory / secrets.token_hex(5)
         paths = {p: Path(f"{base}_{'image' if p == 'data' else p}.fits") for p in ("data", "noise", "flags")}
-        planes = ("data", *[p for p in ("noise", "flags") if p in include and self.get_data_view(p) is not None])
+        extra = [p for p in ("noise", "flags") if p in include and self.get_data_view(p) is not None]
+        planes = ("data", *extra)
         for plane in planes:
             self.save(which=plane, imagepath=paths["data"] if plane == "data" else None,
                       noisepath=paths["noise"], flagspath=paths["flags"], imagehdu=0, noisehdu=0,

@@ -25,7 +25,8 @@ __all__ = ["ap_phot", "psf_phot", "resolve_mask", "coords_xy"]
 _bg_lock = threading.Lock()
 
 
-def coords_xy(coords: Any, xnames: tuple[str, ...] = ("x",), ynames: tuple[str, ...] = ("y",)) -> tuple[np.ndarray, np.ndarray]:
+def coords_xy(coords: Any, xnames: tuple[str, ...] = ("x",),
+              ynames: tuple[str, ...] = ("y",)) -> tuple[np.ndarray, np.ndarray]:
     """Return float arrays of the x and y columns of a table, mapping or data frame.
 
     Raises
@@ -183,8 +184,8 @@ def psf_phot(image: Any, init_params: Any, psf: Any, forced_phot: bool = True,
     x, y = coords_xy(table, ("x_init", "x"), ("y_init", "y"))
     model = psf.getPhotutilsPSF(x[0], y[0])
     model.x_0.fixed = model.y_0.fixed = bool(forced_phot)
-    photometry = PSFPhotometry(model, fit_shape,
-                               local_bkg_estimator=LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground()))
+    background = LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground())
+    photometry = PSFPhotometry(model, fit_shape, local_bkg_estimator=background)
     result = photometry(image.data, error=image.noise, mask=resolve_mask(image, mask),
                         init_params=table)
     if return_resid_image:

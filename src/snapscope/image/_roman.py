@@ -198,35 +198,12 @@ class RomanDatamodelImage(Image):
         array = getattr(self.dm, _FILE_ARRAYS[which], None)
         return None if array is None else np.asarray(array)
 
-    def get_data(
-        self, which: str = "all", always_reload: bool = False, cache: bool = False
-    ) -> list:
-        """Read ``[data, noise, flags]`` (or one plane) as native-endian in-memory arrays.
-
-        Parameters
-        ----------
-        which : {'all', 'data', 'noise', 'flags'}
-            Planes to return, in the order data, noise, flags.
-        always_reload : bool
-            Read from the file even when a plane is already held in memory.
-        cache : bool
-            Keep what was read, so ``.data`` etc. and later calls reuse it.
-        """
-        check_which(which)
-        out = []
-        for plane in ("data", "noise", "flags") if which == "all" else (which,):
-            held = self.__dict__.get("_" + plane)
-            if self._is_cutout or (held is not None and not always_reload):
-                out.append(held)
-                continue
-            array = getattr(self.dm, _FILE_ARRAYS[plane], None)
-            if array is not None:
-                view = np.asarray(array)
-                array = np.array(view, dtype=view.dtype.newbyteorder("="))
-                if cache:
-                    self.__dict__["_" + plane] = array
-            out.append(array)
-        return out
+    def _read_plane(self, which: str) -> np.ndarray | None:
+        array = getattr(self.dm, _FILE_ARRAYS[which], None)
+        if array is None:
+            return None
+        view = np.asarray(array)
+        return np.array(view, dtype=view.dtype.newbyteorder("="))
 
     def free(self) -> None:
         """Drop loaded planes and close the file (header values and WCS are kept)."""
