@@ -1,0 +1,100 @@
+"""Two small anywidget views used by the linked widgets: :class:`DataTable` and :class:`Thumbnails`.
+
+Decisions
+---------
+* **Views, not models.** The browser shows display strings (tables) and PNG bytes (thumbnails)
+  that Python prepares; sorting, paging, stretching and selection logic live in Python, where
+  the tests drive them without a browser. What a click changes is a trait (``selected``,
+  ``sort``), so the state survives a page reload.
+* **Hand-written ESM, no build step.** ``_datatable.js`` and ``_thumbnails.js`` are ~100 lines
+  each of plain browser JavaScript with no imports (nothing fetched at run time); they do not go
+  through the ImageWidget's esbuild bundle, so they can change independently of it.
+* Thumbnails travel as binary buffers (a list of ``bytes`` traits), never base64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+__all__ = ["DataTable", "Thumbnails"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+class DataTable(anywidget.AnyWidget):
+    """A scrolling HTML table with sortable headers and row selection.
+
+    Traits
+    ------
+    columns : list of dict
+        ``{"name", "label", "numeric", "sortable", "title"}`` per column.
+    rows : list of list of str
+        Display strings, one list per row.
+    selected : list of int
+        Selected row indices (set by clicks: shift for a range, ctrl/cmd to toggle).
+    highlighted : int
+        One row to mark (-1: none), e.g. the light-curve point under the mouse.
+    sort : dict
+        ``{"column": name, "descending": bool}``, set by header clicks.
+    """
+
+    _esm = _HERE / "_datatable.js"
+    _css = _HERE / "_linked.css"
+
+    columns = t.List(t.Dict()).tag(sync=True)
+    rows = t.List(t.List()).tag(sync=True)
+    selected = t.List(t.Int()).tag(sync=True)
+    highlighted = t.Int(-1).tag(sync=True)
+    sort = t.Dict().tag(sync=True)
+    height = t.Unicode("240px").tag(sync=True)
+    empty_text = t.Unicode("no rows").tag(sync=True)
+
+
+class Thumbnails(anywidget.AnyWidget):
+    """A grid of PNG thumbnails with captions; clicks call the ``on_click`` callbacks.
+
+    Traits
+    ------
+    items : list of dict
+        ``{"caption", "title", "error"}`` per thumbnail.
+    images : list of bytes
+        PNG bytes per thumbnail (``b""`` while not loaded or when it failed).
+    thumb_px : int
+        Display size of each thumbnail in CSS pixels.
+    selected, highlighted : int
+        Index of the clicked / highlighted thumbnail (-1: none).
+    """
+
+    _esm = _HERE / "_thumbnails.js"
+    _css = _HERE / "_linked.css"
+
+    items = t.List(t.Dict()).tag(sync=True)
+    images = t.List(t.Bytes()).tag(sync=True)
+    thumb_px = t.Int(96).tag(sync=True)
+    selected = t.Int(-1).tag(sync=True)
+    highlighted = t.Int(-1).tag(sync=True)
+    height = t.Unicode("420px").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._click_callbacks: list[Callable[[int], Any]] = []
+        self.on_msg(self._on_browser_msg)
+
+    def on_click(self, callback: Callable[[int], Any]) -> None:
+        """Call ``callback(index)`` when a thumbnail is clicked."""
+        self._click_callbacks.append(callback)
+
+    def click(self, index: int) -> None:
+        """Do what a click on thumbnail ``index`` does (select it, call the callbacks)."""
+        self.selected = index
+        for callback in list(self._click_callbacks):
+            callback(index)
+
+    def _on_browser_msg(self, _widget: Any, content: Any, _buffers: list) -> None:
+        if isinstance(content, dict) and content.get("kind") == "click":
+            self.click(int(content["index"]))
