@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from conftest import (  # noqa: E402
+from servers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     WS_COUNTER,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Server, free_port, save_screenshot, voila_command, wait_for, write_notebook
+from servers import Server, free_port, save_screenshot, voila_command, wait_for, write_notebook
 from widget_page import (
     RAMP_CELL,
     READ_PIXELS,
     SHAPE,
     expected_gray,
+    fail_on_traceback,
     ramp_wcs,
     settled,
     state,
@@ -33,7 +35,12 @@ def voila(tmp_path_factory, jupyter_env):
 
 def open_page(page, voila):
     page.goto(voila.url(), wait_until="domcontentloaded")
-    return wait_for(lambda: settled(page, 0) and settled(page, 1), timeout=90, what="both viewers")
+
+    def ready():
+        fail_on_traceback(page)
+        return settled(page, 0) and settled(page, 1)
+
+    return wait_for(ready, timeout=90, what="both viewers")
 
 
 def check_pixels(page, index: int, s: dict) -> None:
@@ -117,3 +124,37 @@ def test_cursor_readout_shows_ra_dec_of_the_pixel(page, voila):
     assert sep < 1e-3  # arcsec
     assert f"({tra:.6f}°)" in s["status"] and f"({tdec:.6f}°)" in s["status"]
     assert f"x {round(x)}  y {round(y)}" in s["status"]
+
+
+def test_click_reaches_python_on_click_with_sky_position(page, voila, jupyter_env):
+    log = Path(jupyter_env["SNAPSCOPE_TEST_CLICK_LOG"])
+    open_page(page, voila)
+    before = log.read_text().count("\n") if log.exists() else 0
+    box = page.locator("canvas.snapscope-overlay").first.bounding_box()
+    page.mouse.click(box["x"] + 411.3, box["y"] + 222.6)
+    lines = wait_for(lambda: log.exists() and log.read_text().splitlines()[before:], what="a click")
+    event = json.loads(lines[-1])
+    x, y = (float(v) for v in state(page)["cursor"].split(","))
+    assert event["image_label"] == "ramp"
+    assert (event["x"], event["y"]) == (pytest.approx(x, abs=1e-9), pytest.approx(y, abs=1e-9))
+    ra, dec = ramp_wcs().pixel_to_world_values(x, y)
+    assert (event["ra"], event["dec"]) == (pytest.approx(float(ra)), pytest.approx(float(dec)))
+
+
+def test_blink_key_keeps_the_sky_position(page, voila):
+    open_page(page, voila)
+    page.locator(".snapscope-viewer").first.focus()
+    s = settled(page)
+    page.keyboard.press("b")
+    s2 = wait_for(
+        lambda: (x := settled(page)) and x["view"]["key"] != s["view"]["key"] and x,
+        what="the other image",
+    )
+    assert page.locator(".snapscope-label").first.text_content() == "shifted"
+    sky1 = ramp_wcs().pixel_to_world(s["view"]["cx"], s["view"]["cy"])
+    sky2 = ramp_wcs(shift=40.0).pixel_to_world(s2["view"]["cx"], s2["view"]["cy"])
+    assert sky1.separation(sky2).arcsec < 1e-3
+    page.keyboard.press("b")
+    wait_for(
+        lambda: page.locator(".snapscope-label").first.text_content() == "ramp", what="blink back"
+    )

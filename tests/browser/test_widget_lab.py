@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Server, free_port, lab_command, save_screenshot, wait_for, write_notebook
+from servers import Server, free_port, lab_command, save_screenshot, wait_for, write_notebook
 from widget_page import STARS_CELL, settled
 
 pytestmark = pytest.mark.browser

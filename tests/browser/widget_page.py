@@ -18,16 +18,22 @@ from snapscope.image import Numpy2DImage
 from snapscope.widgets import ImageWidget
 import widget_page
 
+import json, os
 data = widget_page.ramp()
 wcs = widget_page.ramp_wcs()
 w = ImageWidget(height="400px")
+w.load_image(Numpy2DImage(data=data[::-1].copy(), wcs=widget_page.ramp_wcs(shift=40.0)),
+             image_label="shifted")
 w.load_image(Numpy2DImage(data=data, wcs=wcs), image_label="ramp")
-w.set_cuts(widget_page.CUTS)
+w.set_cuts(widget_page.CUTS, image_label="ramp")
+clicks = os.environ.get("SNAPSCOPE_TEST_CLICK_LOG")
+if clicks:
+    w.on_click(lambda event: open(clicks, "a").write(json.dumps(event) + chr(10)))
 w2 = ImageWidget(height="240px", renderer="canvas")
 w2.load_image(Numpy2DImage(data=data, wcs=wcs), image_label="ramp (canvas 2D)")
 w2.set_cuts(widget_page.CUTS)
 button = ipw.Button(description="log stretch")
-button.on_click(lambda _: w.set_stretch(LogStretch()))
+button.on_click(lambda _: w.set_stretch(LogStretch(), image_label="ramp"))
 ipw.VBox([button, w, w2])
 """
 
@@ -40,11 +46,12 @@ def ramp() -> np.ndarray:
     return (x / 4 + y / 8).astype(np.float32)
 
 
-def ramp_wcs():
+def ramp_wcs(shift: float = 0.0):
+    """TAN WCS of the ramp; ``shift`` moves the reference pixel (another pointing)."""
     from astropy.wcs import WCS
 
     w = WCS(naxis=2)
-    w.wcs.crpix, w.wcs.crval = [450.0, 300.0], [150.1, 2.2]
+    w.wcs.crpix, w.wcs.crval = [450.0 + shift, 300.0 - shift], [150.1, 2.2]
     w.wcs.cdelt = [-0.11 / 3600, 0.11 / 3600]
     w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     return w
@@ -85,6 +92,13 @@ def state(page, index: int = 0) -> dict:
                 status: r.querySelector('.snapscope-status').textContent}; }""",
         index,
     )
+
+
+def fail_on_traceback(page) -> None:
+    """Raise at once if the notebook's cell failed (instead of waiting for a viewer)."""
+    text = page.evaluate("document.body.innerText")
+    if "Traceback" in text:
+        raise AssertionError(f"the notebook failed:\n{text[-3000:]}")
 
 
 def settled(page, index: int = 0):
