@@ -37,6 +37,7 @@ CUTOUT = 31
 def make_data(n: int) -> tuple[list[Path], list[Path], tuple[float, float]]:
     """Return (copies with int32 DQ, simulated originals, SN position); write what is missing."""
     from astropy.io import fits
+    from astropy.time import Time
 
     from snapscope.sim import make_survey
 
@@ -67,7 +68,8 @@ def make_data(n: int) -> tuple[list[Path], list[Path], tuple[float, float]]:
                 header.remove(key, ignore_missing=True)
             header["CRVAL1"] += dx * 0.11 / 3600 / np.cos(np.radians(header["CRVAL2"]))
             header["CRVAL2"] += dy * 0.11 / 3600
-            header["MJD-OBS"] = 62420.0 + 2.0 * k
+            header["MJD-OBS"] = header["MJD"] = 62420.0 + 2.0 * k
+            header["DATE-OBS"] = Time(header["MJD-OBS"], format="mjd").isot
             header["POINTING"] = 90000 + k
             if name == "SCI":
                 data = data + np.float32(0.01 * k)

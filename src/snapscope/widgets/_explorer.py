@@ -5,6 +5,8 @@ Decisions
 * **One flow.** A search with a position (typed, or clicked on the viewer) finds *every*
   matching image (not just the page shown), cuts them into the grid (lazily) and measures them;
   the light curve follows the table. The form's page of results is for opening single images.
+  Image objects of earlier searches are reused (same catalogue id), so moving the position
+  does not parse their headers again (most of the cost of a cutout).
 * **Links** (all through traits, so they work the same from Python and from the browser):
   light-curve hover → table row highlight and cutout outline; light-curve click ↔ table row
   selection (``traitlets.link``) → the cutout of the first selected row is outlined; clicking a
@@ -24,7 +26,7 @@ from typing import Any
 import ipywidgets as ipw
 import traitlets as t
 
-from snapscope.batch import parse_position
+from snapscope.batch import image_key, parse_position
 from snapscope.widgets._cutouts import CutoutGrid
 from snapscope.widgets._fields import one_line, status_html
 from snapscope.widgets._lightcurve import LightCurve
@@ -78,6 +80,7 @@ class Explorer(ipw.VBox):
         self.photometry = PhotometryTable(psf=psf, client=client, workers=workers)
         self.lightcurve = LightCurve()
         self.status = ipw.HTML("")
+        self._known: dict[str, Any] = {}
         half = ipw.Layout(width="50%")
         super().__init__([
             ipw.HBox([ipw.VBox([self.search], layout=half), ipw.VBox([self.viewer], layout=half)]),
@@ -164,10 +167,13 @@ class Explorer(ipw.VBox):
             self.status.value = status_html("give a position to see cutouts and a light curve")
             return
         try:
-            self.images = self.search.find_all(order_by="mjd")
+            found = self.search.find_all(order_by="mjd")
         except Exception as err:  # noqa: BLE001 - a failed search becomes a status line
             self.status.value = status_html(f"search failed: {one_line(err)}", error=True)
             return
+        # keep the Image objects of earlier searches: their headers and WCSs are parsed already
+        self._known.update((image_key(im), im) for im in self.images)
+        self.images = [self._known.get(image_key(im), im) for im in found]
         self.status.value = status_html(
             f"{len(self.images)} images contain ({position[0]:.6f}, {position[1]:.6f})")
         self.cutouts.show(self.images, position)
