@@ -65,6 +65,101 @@ ipw.VBox([button, w])
 """
 
 
+GINGA_CELL = """
+import json, time
+import ipywidgets as ipw
+from astropy.visualization import LogStretch
+from astrowidgets.ginga import ImageWidget
+
+w = ImageWidget(image_width=1200, image_height=600)
+wall0 = time.time()
+t0 = time.perf_counter()
+w.load_image({path!r})
+json.dump({{"load_image_s": time.perf_counter() - t0, "load_wall": wall0}}, open({out!r}, "w"))
+button = ipw.Button(description="log stretch")
+button.on_click(lambda _: w.set_stretch(LogStretch()))
+ipw.VBox([button, w])
+"""
+
+GINGA_PICTURE = """() => { const i = document.querySelector('img.widget-image');
+  return i && i.naturalWidth > 0 ? [i.src, performance.timeOrigin + performance.now()] : null; }"""
+
+
+def quiet(page, ms: float = 700) -> bool:
+    """True when no websocket frame arrived in the last ``ms`` milliseconds."""
+    return page.evaluate(
+        f"(performance.timeOrigin + performance.now()) - (window.__wsTimes.at(-1) ?? 0) > {ms}"
+    )
+
+
+def ginga_run(path: Path) -> dict:
+    """The same measurements for astrowidgets' ginga backend (server-rendered JPEGs)."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        kernel_json = tmp / "kernel.json"
+        nb = write_notebook(tmp / "g.ipynb", [GINGA_CELL.format(path=str(path), out=str(kernel_json))])
+        env = {
+            **__import__("os").environ,
+            "JUPYTER_CONFIG_DIR": str(tmp / "cfg"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "rt"),
+            "IPYTHONDIR": str(tmp / "ipy"),
+        }
+        port = free_port()
+        server = Server(voila_command(nb, port), port, tmp, env, tmp / "voila.log")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+                ctx.add_init_script(WS_COUNTER)
+                page = ctx.new_page()
+                t0 = time.monotonic()
+                page.goto(server.url(), wait_until="domcontentloaded")
+                src, first = wait_for(
+                    lambda: page.evaluate(GINGA_PICTURE), timeout=180, what="ginga picture", interval=0.01
+                )
+                out["ginga_page_to_first_picture_s"] = time.monotonic() - t0
+                out["ginga_bytes_first_picture"] = int(
+                    page.evaluate(
+                        f"window.__wsFrames.filter((n, i) => window.__wsTimes[i] <= {first})"
+                        ".reduce((a, b) => a + b, 0)"
+                    )
+                )
+                kernel = json.loads(kernel_json.read_text())
+                out["ginga_load_image_to_first_picture_s"] = first / 1000 - kernel["load_wall"]
+                out["ginga_load_image_s"] = kernel["load_image_s"]
+                wait_for(lambda: quiet(page), timeout=60, what="quiet")
+                mark = page.evaluate("window.__wsFrames.length")
+                t1 = time.monotonic()
+                page.get_by_role("button", name="log stretch").click()
+                wait_for(
+                    lambda: (x := page.evaluate(GINGA_PICTURE)) and x[0] != src,
+                    what="ginga repaint",
+                    interval=0.005,
+                )
+                out["ginga_stretch_click_to_repaint_s"] = time.monotonic() - t1
+                wait_for(lambda: quiet(page), timeout=60, what="quiet")
+                out["ginga_bytes_stretch_change"] = frames_since(page, mark)
+                box = page.locator("img.widget-image").first.bounding_box()
+                mx, my = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+                mark = page.evaluate("window.__wsFrames.length")
+                t2 = time.monotonic()
+                for _ in range(5):
+                    page.mouse.move(mx, my)
+                    page.mouse.down()
+                    page.mouse.move(mx - 150, my, steps=10)
+                    page.mouse.up()
+                wait_for(lambda: quiet(page, 1500), timeout=120, what="quiet after drags")
+                out["ginga_five_drags_s"] = time.monotonic() - t2
+                out["ginga_bytes_five_drags"] = frames_since(page, mark)
+                browser.close()
+        finally:
+            server.stop()
+    return out
+
+
 def make_sky(path: Path, size: int = 4088) -> None:
     """Write the synthetic sky: N(1000, 10) noise plus 20 000 Pareto point sources."""
     from astropy.io import fits
@@ -76,7 +171,9 @@ def make_sky(path: Path, size: int = 4088) -> None:
     idx = rng.integers(0, size, (2, 20000))
     sky[idx[0], idx[1]] += (rng.pareto(1.5, 20000) * 200).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fits.PrimaryHDU(sky).writeto(path)
+    hdu = fits.PrimaryHDU(sky)
+    hdu.header["BUNIT"] = "adu"  # astrowidgets reads FITS with CCDData, which needs a unit
+    hdu.writeto(path)
 
 
 def frames_since(page, mark: int) -> int:
@@ -104,9 +201,7 @@ def browser_run(path: Path, renderer: str = "auto") -> dict:
         server = Server(voila_command(nb, port), port, tmp, env, tmp / "voila.log")
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 ctx = browser.new_context(viewport={"width": 1280, "height": 900})
                 ctx.add_init_script(WS_COUNTER)
                 page = ctx.new_page()
@@ -136,9 +231,7 @@ def browser_run(path: Path, renderer: str = "auto") -> dict:
                 out["settled_level"] = int(s["level"])
                 kernel = json.loads(kernel_json.read_text())
                 out["load_image_to_first_picture_s"] = first / 1000 - kernel.pop("load_wall")
-                out["view_ready_to_first_picture_s"] = (
-                    first - float(state(page)["readyAt"])
-                ) / 1000
+                out["view_ready_to_first_picture_s"] = (first - float(state(page)["readyAt"])) / 1000
                 out.update(kernel)
 
                 cx, cy = s["width"] / 2, s["height"] / 2
@@ -158,9 +251,7 @@ def browser_run(path: Path, renderer: str = "auto") -> dict:
 
                 page.locator(".snapscope-viewer").first.focus()
                 page.keyboard.press("1")
-                wait_for(
-                    lambda: (x := settled(page)) and x["level"] == "0", timeout=120, what="1:1"
-                )
+                wait_for(lambda: (x := settled(page)) and x["level"] == "0", timeout=120, what="1:1")
                 mark = page.evaluate("window.__wsFrames.length")
                 box = page.locator("canvas.snapscope-overlay").first.bounding_box()
                 mx, my = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -225,8 +316,9 @@ def big_run() -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="also the 20k × 20k memmap (1.6 GB sparse file)")
     parser.add_argument(
-        "--big", action="store_true", help="also the 20k × 20k memmap (1.6 GB sparse file)"
+        "--ginga", action="store_true", help="also astrowidgets' ginga backend in the same run"
     )
     parser.add_argument(
         "--renderer",
@@ -238,6 +330,8 @@ def main() -> int:
     path = DATA / "sky4088.fits"
     make_sky(path)
     results = {"renderer": args.renderer, **browser_run(path, args.renderer), **tile_times(path)}
+    if args.ginga:
+        results.update(ginga_run(path))
     if args.big:
         results.update(big_run())
     width = max(map(len, results))
