@@ -144,3 +144,14 @@ def test_default_client_from_environment(db_dsn):
     p = Provenance("env", 1, 0)
     p.save_to_db(tag="t")  # SNAPSCOPE_DSN points at this test's database
     assert Provenance.get_provs_for_tag("t", "env") == p
+
+
+@pytest.mark.db
+def test_list_provenance_tags(dbclient):
+    from snapscope.db import list_provenance_tags
+
+    assert list_provenance_tags(dbclient) == []
+    Provenance("b_proc", 1, 0).save_to_db(tag="dr2", dbclient=dbclient)
+    Provenance("a_proc", 1, 0).save_to_db(tag="dr2", dbclient=dbclient)
+    Provenance("a_proc", 1, 1).save_to_db(tag="dr1", dbclient=dbclient)
+    assert list_provenance_tags(dbclient) == [("dr1", "a_proc"), ("dr2", "a_proc"), ("dr2", "b_proc")]

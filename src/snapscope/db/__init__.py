@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from snapscope.db._client import DBClient
 
-__all__ = ["connect", "get_client", "migrate", "DBClient", "default_dsn"]
+__all__ = ["connect", "get_client", "migrate", "DBClient", "default_dsn", "list_provenance_tags"]
 
 _clients: dict[str, DBClient] = {}
 _lock = threading.Lock()
@@ -78,6 +78,18 @@ def get_client(dbclient: Any = None) -> DBClient:
         if client is None or client.closed:
             client = _clients[dsn] = DBClient(dsn)
         return client
+
+
+def list_provenance_tags(dbclient: Any = None) -> list[tuple[str, str]]:
+    """Return the catalogue's ``(tag, process)`` pairs, sorted (snappl has no such call).
+
+    Parameters
+    ----------
+    dbclient : DBClient or str, optional
+        The catalogue (default client when None).
+    """
+    rows = get_client(dbclient).fetch("SELECT tag, process FROM provenance_tag ORDER BY tag, process")
+    return [(r["tag"], r["process"]) for r in rows]
 
 
 def migrate(dbclient: Any = None) -> list[str]:
