@@ -1,7 +1,8 @@
 """Image catalogue speed: bulk save, containment and cone searches, header ingest.
 
 Run: ``python benchmarks/db.py [--rows 1000000] [--queries 1000] [--seq-queries 10]
-[--files 500] [--dsn DSN]`` (``--seq-queries`` default 6: each sequential scan takes seconds). Prints figures and ratios, asserts nothing. Targets
+[--files 500] [--dsn DSN] [--keep]`` (``--seq-queries`` default 6: each sequential scan
+takes seconds). Prints figures and ratios, asserts nothing. Targets
 (``ARCHITECTURE.md``): bulk rows >= 20k/s; containment ``find_images(ra=, dec=)`` over 1 million
 images median <= 5 ms, p99 <= 20 ms, exact; header ingest >= 200 files/s.
 
@@ -235,7 +236,8 @@ def bench_queries(client, n, n_seq):
         agree += len(got) == hits[i]
     print(line(f"  sequential scan, same exact test ({len(seq)})", seq))
     print(
-        f"  same answers: {agree}/{len(seq)};  median ratio seq/index {np.median(seq) / np.median(times[idx]):,.0f}x;"
+        f"  same answers: {agree}/{len(seq)};  median ratio seq/index "
+        f"{np.median(seq) / np.median(times[idx]):,.0f}x;"
         f"  target median <= 5 ms: {np.median(times) * 1e3:.2f} ms, p99 <= 20 ms: {pct(times, 99):.2f} ms"
     )
 
@@ -267,7 +269,8 @@ def bench_queries(client, n, n_seq):
         agree += len(got) == hits[i]
     print(line(f"  sequential scan, same exact test ({len(seq)})", seq))
     print(
-        f"  same answers: {agree}/{len(seq)};  median ratio seq/index {np.median(seq) / np.median(times[idx]):,.0f}x"
+        f"  same answers: {agree}/{len(seq)};  median ratio seq/index "
+        f"{np.median(seq) / np.median(times[idx]):,.0f}x"
     )
 
 
