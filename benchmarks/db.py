@@ -1,7 +1,7 @@
 """Image catalogue speed: bulk save, containment and cone searches, header ingest.
 
-Run: ``python benchmarks/db.py [--rows 1000000] [--queries 1000] [--seq-queries 10]
-[--files 500] [--dsn DSN] [--keep]`` (``--seq-queries`` default 6: each sequential scan
+Run: ``python benchmarks/db.py [--rows 1000000] [--queries 1000] [--seq-queries 6]
+[--files 500] [--dsn DSN] [--keep]`` (each sequential scan
 takes seconds). Prints figures and ratios, asserts nothing. Targets
 (``ARCHITECTURE.md``): bulk rows >= 20k/s; containment ``find_images(ra=, dec=)`` over 1 million
 images median <= 5 ms, p99 <= 20 ms, exact; header ingest >= 200 files/s.
