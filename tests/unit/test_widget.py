@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from astropy import units as u
 from astropy.nddata import NDData
 from astropy.visualization import LogStretch, SqrtStretch
 from astropy.wcs import WCS
@@ -46,7 +47,9 @@ def tile_request(widget, rid, level=0, tx=0, ty=0, plane="data", key=None):
 
 def test_constructible_without_arguments_and_bundle_exists():
     w = ImageWidget()
-    assert "snapscope-viewer" in str(w._esm)  # the bundle (not a CDN URL) is the front end
+    bundle = str(w._esm)
+    assert "snapscope-viewer" in bundle  # the bundled front end itself, not a URL
+    assert "http://" not in bundle and "https://" not in bundle and "import(" not in bundle
     assert w.image_labels == ()
 
 
@@ -323,3 +326,17 @@ def test_mask_plane_tiles_hold_the_masked_fraction(sky):
     ((content, buffers),) = w.sent
     mask = tile_values(content, buffers[0])
     assert mask[0, 0] == 1.0 and mask[0, 1] == 0.0 and mask.sum() == 1.0
+
+
+def test_center_on_moves_the_view_keeping_the_zoom(sky):
+    w = RecordingWidget()
+    wcs = tan_wcs()
+    w.load_image(NDData(sky, wcs=wcs))
+    w.set_viewport(fov=64.0 * 0.11 / 3600 * u.deg)
+    ra, dec = (float(v) for v in wcs.pixel_to_world_values(100.0, 50.0))
+    w.center_on(ra, dec)
+    assert (w._view["x"], w._view["y"]) == (pytest.approx(100.0), pytest.approx(50.0))
+    assert w._view["fov"] == pytest.approx(64.0)
+    with pytest.raises(TypeError, match="no WCS"):
+        w.load_image(sky, image_label="plain")
+        w.center_on(ra, dec, image_label="plain")

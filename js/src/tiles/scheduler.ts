@@ -37,11 +37,6 @@ export class Scheduler {
     return this.pending.size > 0 || this.expected.size > 0;
   }
 
-  isPending(a: TileAddress): boolean {
-    const id = tileId(a);
-    return this.pending.has(id) || this.expected.has(id);
-  }
-
   /** A tile will be pushed without a request: do not request it for `ms` milliseconds. */
   expect(a: TileAddress, ms = 1500): void {
     this.expected.set(tileId(a), this.now() + ms);
