@@ -271,6 +271,34 @@ class Provenance:
         return prov
 
     @classmethod
+    def get(cls, process: str, major: int, minor: int, params: Mapping | None = None,
+            environment: int | None = None, env_major: int | None = None,
+            env_minor: int | None = None, upstreams: Iterable[Provenance] | None = None,
+            exists: bool | None = None, savetodb: bool = False, dbclient: Any = None) -> Provenance:
+        """Build a provenance (snappl's ``Provenance.get``), optionally checking or saving it.
+
+        Parameters
+        ----------
+        process, major, minor, params, environment, env_major, env_minor, upstreams
+            As for the constructor.
+        exists : bool, optional
+            True: it must already be saved (KeyError otherwise); False with ``savetodb``: it
+            must not be (ValueError otherwise).
+        savetodb : bool
+            Save it if it is not saved yet.
+        dbclient : DBClient or str, optional
+            The catalogue.
+        """
+        prov = cls(process, major, minor, params=params, environment=environment,
+                   env_major=env_major, env_minor=env_minor, upstreams=upstreams)
+        if exists:
+            if cls.get_by_id(prov.id, dbclient=dbclient).id != prov.id:
+                raise ValueError(f"provenance {prov.id} in the database rebuilds differently")
+        if savetodb:
+            prov.save_to_db(exists=exists, dbclient=dbclient)
+        return prov
+
+    @classmethod
     def get_by_id(cls, provid: Any, dbclient: Any = None) -> Provenance:
         """Return the provenance with this id (UUID or str); KeyError if it is not saved."""
         from psycopg.rows import dict_row

@@ -155,3 +155,14 @@ def test_list_provenance_tags(dbclient):
     Provenance("a_proc", 1, 0).save_to_db(tag="dr2", dbclient=dbclient)
     Provenance("a_proc", 1, 1).save_to_db(tag="dr1", dbclient=dbclient)
     assert list_provenance_tags(dbclient) == [("dr1", "a_proc"), ("dr2", "a_proc"), ("dr2", "b_proc")]
+
+
+@pytest.mark.db
+def test_get_like_snappl(dbclient):
+    with pytest.raises(KeyError):
+        Provenance.get("g", 1, 0, exists=True, dbclient=dbclient)
+    p = Provenance.get("g", 1, 0, params={"a": 1}, savetodb=True, dbclient=dbclient)
+    assert Provenance.get_by_id(p.id, dbclient=dbclient) == p
+    assert Provenance.get("g", 1, 0, params={"a": 1}, exists=True, dbclient=dbclient) == p
+    with pytest.raises(ValueError, match="already exists"):
+        Provenance.get("g", 1, 0, params={"a": 1}, exists=False, savetodb=True, dbclient=dbclient)
