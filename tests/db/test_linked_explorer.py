@@ -60,7 +60,7 @@ def test_light_curve_hover_and_click_highlight_row_and_cutout(explorer):
     assert explorer.photometry.highlighted == row
     key = table["image_id"][row]
     assert explorer.cutouts.highlighted_key == key
-    assert explorer.cutouts.thumbnails.highlighted == explorer.cutouts.keys.index(key)
+    assert explorer.cutouts.thumbnails.highlighted == explorer.cutouts.image_keys.index(key)
     shown = explorer.photometry._order.index(row)
     assert explorer.photometry.view.highlighted == shown
     scatter._handle_custom_msgs(None, {"event": "element_click", "data": {"index": 2}}, [])

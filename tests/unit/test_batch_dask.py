@@ -74,3 +74,13 @@ def test_cutouts_same_on_dask(survey, client):
         assert b.get_wcs().pixel_to_world(1.0, 2.0) == pytest.approx(
             a.get_wcs().pixel_to_world(1.0, 2.0), abs=1e-12, rel=0)
         assert a.fraction_masked() == b.fraction_masked()
+
+
+def test_consecutive_calls_with_the_same_arguments(survey, client):
+    """Regression: a call's scattered arguments must not be released under the next call
+    (content-hashed keys were shared between calls: "lost dependencies")."""
+    images = _images(survey)[:4]
+    pos = (survey.sn_ra, survey.sn_dec)
+    for _ in range(3):
+        assert len(batch.forced_photometry(images, pos, client=client, progress=False)) == 4
+        assert batch.cutouts(images, pos, 9, client=client, progress=False).errors == [None] * 4

@@ -39,6 +39,17 @@ def _decode(png: bytes) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- CutoutGrid
+def test_widgets_send_their_whole_state(images, position):
+    """Regression: an attribute named like a Widget method (``keys``) emptied the synced state,
+    so front ends could not create the widget (nbclient: KeyError '_model_module')."""
+    grid, table, curve = CutoutGrid(), PhotometryTable(), LightCurve()
+    grid.show(images[:2], position)
+    table.measure(images[:2], [position])
+    curve.set_table(table.table)
+    for widget in (grid, table, curve):
+        assert {"_model_module", "children"} <= set(widget.get_state())
+
+
 def test_grid_is_lazy_ordered_by_mjd_and_shows_progress(images, position):
     grid = CutoutGrid(page_size=8)
     grid.show(images[::-1], position)
@@ -109,7 +120,7 @@ def test_clicking_a_cutout_opens_the_image_centred(images, position):
     assert grid.selected_key == batch.image_key(grid.images[1]) and grid.thumbnails.selected == 1
     center = viewer.get_viewport(image_label=LINKED_LABEL)["center"]
     assert (center.ra.deg, center.dec.deg) == pytest.approx(position, abs=1e-6)
-    grid.highlighted_key = grid.keys[2]
+    grid.highlighted_key = grid.image_keys[2]
     assert grid.thumbnails.highlighted == 2
 
 

@@ -47,6 +47,7 @@ import numpy as np
 
 from snapscope.batch._cutouts import image_key, zeropoint_or_none
 from snapscope.batch._positions import sky_positions
+from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
 __all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS"]
@@ -192,6 +193,8 @@ def _photometry_one(image: Any, ra: np.ndarray, dec: np.ndarray, p: dict[str, An
                     measured[int(i)] = res[k::len(idx)]
         else:
             half = p["stamp"] // 2
+            for i in np.flatnonzero(on):
+                prefetch_box(image, x[i], y[i], p["stamp"], p["stamp"])
             for i in np.flatnonzero(on):
                 region = image.get_ra_dec_cutout(ra[i], dec[i], p["stamp"], mode="partial")
                 x0, y0 = math.floor(x[i] + 0.5) - half, math.floor(y[i] + 0.5) - half

@@ -129,7 +129,9 @@ def run(fn: Callable[..., R], items: Sequence[T], *, shared: dict[str, Any] | No
         from snapscope._utils._optional import require
 
         distributed = require("distributed", extra="dask", purpose="batch work on a Dask cluster")
-        remote = {k: client.scatter([v], broadcast=True)[0] for k, v in shared.items()}
+        # hash=False: a content-hashed key shared with an earlier call can be released by that
+        # call's clean-up while this one still needs it ("lost dependencies")
+        remote = {k: client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         futures = client.map(_call, items, _fn=fn, pure=False, **remote)
         index = {f.key: i for i, f in enumerate(futures)}
         finished = distributed.as_completed(futures)

@@ -117,7 +117,7 @@ class CutoutGrid(ipw.VBox):
         self.images: list[Any] = []
         self.cutouts: list[Any] = []
         self.errors: list[str | None] = []
-        self.keys: list[str] = []
+        self.image_keys: list[str] = []
         self._cuts = (0.0, 1.0)
         self._loaded = 0
         self._setting = False
@@ -160,7 +160,7 @@ class CutoutGrid(ipw.VBox):
         """
         ra, dec = batch.parse_position(position)
         self.images = sorted(images, key=lambda im: (im.mjd is None, im.mjd or 0.0))
-        self.keys = [batch.image_key(im) for im in self.images]
+        self.image_keys = [batch.image_key(im) for im in self.images]
         self.cutouts = [None] * len(self.images)
         self.errors = [None] * len(self.images)
         self.position = (ra, dec)
@@ -219,7 +219,7 @@ class CutoutGrid(ipw.VBox):
     def open_image(self, index: int) -> None:
         """Open the image of cutout ``index`` in the viewer, centred on the position."""
         image = self.images[index]
-        self.selected_key = self.keys[index]
+        self.selected_key = self.image_keys[index]
         self.thumbnails.selected = index
         if self.viewer is None:
             return
@@ -292,7 +292,8 @@ class CutoutGrid(ipw.VBox):
 
     def _on_highlight(self, change: dict) -> None:
         key = change["new"]
-        self.thumbnails.highlighted = self.keys.index(key) if key in self.keys else -1
+        keys = self.image_keys
+        self.thumbnails.highlighted = keys.index(key) if key in keys else -1
 
     def _save_clicked(self) -> None:
         try:

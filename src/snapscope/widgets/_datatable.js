@@ -82,10 +82,20 @@ function render({ model, el }) {
   }
 
   const names = ["columns", "rows", "selected", "highlighted", "sort", "height", "empty_text"];
-  for (const n of names) model.on(`change:${n}`, draw);
+  // one message may change several traits: draw once, after all of them changed
+  let queued = false;
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      draw();
+    });
+  };
+  for (const n of names) model.on(`change:${n}`, schedule);
   draw();
   return () => {
-    for (const n of names) model.off(`change:${n}`, draw);
+    for (const n of names) model.off(`change:${n}`, schedule);
   };
 }
 

@@ -115,7 +115,7 @@ class PhotometryTable(ipw.VBox):
         self._order: list[int] = []
         self.fields = {
             "ap_r": Field("aperture radius (px)", _required(parse_positive_float), width="200px"),
-            "bgsize": Field("background box (px, 0: none)", _int(0), width="230px"),
+            "bgsize": Field("background box (px, 0: none)", _int(0), width="260px"),
             "stamp": Field("stamp (px, or 'full')", _int(3, odd=True, allow_none="full"),
                            width="200px"),
             "subpixels": Field("subpixels", _int(1), width="130px"),
