@@ -22,7 +22,9 @@ call (what the Explorer does when the position or the stretch changes).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -161,9 +163,20 @@ def plain_photometry(paths: list[Path], ra: float, dec: float) -> list:
     return out
 
 
+def median_of(runs: int, fn, *args, before=None, **kwargs) -> float:
+    """Median wall time of ``fn(*args, **kwargs)`` over ``runs`` runs (``before()`` untimed)."""
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        times.append(timed(fn, *args, **kwargs)[0])
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="number of images (default 100)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--data-only", action="store_true", help="write the files and stop")
     args = parser.parse_args()
 
@@ -181,74 +194,98 @@ def main() -> None:
     def fresh(files: list[Path]) -> list:
         return [OpenUniverse2024FITSImage(full_filepath=p) for p in files]
 
-    pos = (ra, dec)
+    def cold() -> None:  # pages still mapped by live images cannot be evicted
+        gc.collect()
+        evict(paths)
+
+    pos, n = (ra, dec), args.runs
     print(f"\none position × {len(paths)} images, {CUTOUT}² cutouts, {os.cpu_count()} CPUs, "
-          f"{batch.default_workers()} threads\n")
+          f"{batch.default_workers()} threads, median of {n} runs per figure\n")
     # a first call pays for imports (astropy.wcs, photutils): not part of any figure
     batch.forced_photometry(fresh(paths[:2]), pos, progress=False)
     plain_photometry(paths[:2], ra, dec)
 
-    evict(paths)
-    t_plain_cold, _ = timed(plain_cutouts, paths, ra, dec)
-    t_plain_warm, _ = timed(plain_cutouts, paths, ra, dec)
-    line("plain loop astropy Cutout2D ×3 planes, cold", t_plain_cold)
-    line("plain loop astropy Cutout2D ×3 planes, warm", t_plain_warm)
+    def opened() -> list:
+        """New objects with headers, WCS and planes opened but no pixel touched, then evicted."""
+        out = fresh(paths)
+        for im in out:
+            im.get_wcs()
+            for which in ("data", "noise", "flags"):
+                im.get_data_view(which)
+        cold()
+        return out
 
-    evict(paths)
-    images = fresh(paths)
-    t, _ = timed(batch.cutouts, images, pos, CUTOUT, progress=False)
-    line("snapscope.batch.cutouts, cold", t, 3.0, t_plain_cold)
-    t, _ = timed(batch.cutouts, fresh(paths), pos, CUTOUT, progress=False)
-    line("snapscope.batch.cutouts, warm, new objects", t, None, t_plain_warm)
-    t, _ = timed(batch.cutouts, images, pos, CUTOUT, progress=False)
-    line("snapscope.batch.cutouts, warm, same objects", t, 0.5, t_plain_warm)
-
-    evict(paths)
+    # cold figures first, while no image maps any page (mapped pages cannot be evicted)
+    plain_cold = median_of(n, plain_cutouts, paths, ra, dec, before=cold)
+    line("plain loop astropy Cutout2D ×3 planes, cold", plain_cold)
+    t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False),
+                  before=cold)
+    line("snapscope.batch.cutouts, cold, new objects", t, 3.0, plain_cold)
+    runs = []
+    for _ in range(n):
+        ready = opened()
+        runs.append(timed(batch.cutouts, ready, pos, CUTOUT, progress=False)[0])
+        del ready
+    line("snapscope.batch.cutouts, cold pixels, images already open", statistics.median(runs),
+         3.0, plain_cold)
     grid = CutoutGrid(size=CUTOUT, page_size=len(paths))
-    t, _ = timed(grid.show, fresh(paths), pos)
-    line("CutoutGrid (cutouts + shared stretch + PNGs), cold", t, 3.0, t_plain_cold)
-    t, _ = timed(grid.show, grid.images, pos)
-    line("CutoutGrid, warm, same objects", t, 0.5, t_plain_warm)
-    t, _ = timed(grid.set_stretch, "asinh")
+    t = median_of(n, lambda: grid.show(fresh(paths), pos),
+                  before=lambda: (grid.show([], pos), cold()))
+    line("CutoutGrid (cutouts, shared stretch, PNGs), cold, new objects", t, 3.0, plain_cold)
+    grid.show([], pos)
+    t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False),
+                  before=cold)
+    line("snapscope.batch.forced_photometry, cold, new objects", t, None, None)
+
+    print()
+    plain_warm = median_of(n, plain_cutouts, paths, ra, dec)
+    line("plain loop astropy Cutout2D ×3 planes, warm", plain_warm)
+    t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False))
+    line("snapscope.batch.cutouts, warm, new objects", t, None, plain_warm)
+    t = median_of(n, lambda: [im.get_wcs() for im in fresh(paths)])
+    line("  of which: headers + WCS of the new objects (Image API)", t)
+    images = fresh(paths)
+    batch.cutouts(images, pos, CUTOUT, progress=False)
+    t = median_of(n, batch.cutouts, images, pos, CUTOUT, progress=False)
+    line("snapscope.batch.cutouts, warm, same objects", t, 0.5, plain_warm)
+    grid.show(images, pos)
+    t = median_of(n, grid.show, images, pos)
+    line("CutoutGrid, warm, same objects", t, 0.5, plain_warm)
+    t = median_of(n, lambda: grid.set_stretch("asinh" if grid.stretch.value == "sqrt" else "sqrt"))
     line("CutoutGrid, change the shared stretch", t)
 
-    t_plain_phot, _ = timed(plain_photometry, paths, ra, dec)
-    line("plain loop Cutout2D + Background2D + aperture_photometry", t_plain_phot)
-    t, _ = timed(batch.forced_photometry, fresh(paths), pos, progress=False)
-    line("snapscope.batch.forced_photometry, warm, new objects", t, 2.0, t_plain_phot)
-    t, _ = timed(batch.forced_photometry, images, pos, progress=False)
-    line("snapscope.batch.forced_photometry, warm, same objects", t, 2.0, t_plain_phot)
-    evict(paths)
-    t, _ = timed(batch.forced_photometry, fresh(paths), pos, progress=False)
-    line("snapscope.batch.forced_photometry, cold", t, None, None)
-
-    t, _ = timed(batch.cutouts, images, pos, CUTOUT, workers=1, progress=False)
-    line("snapscope.batch.cutouts, same objects, 1 thread", t)
+    plain_phot = median_of(n, plain_photometry, paths, ra, dec)
+    line("plain loop Cutout2D + Background2D + aperture_photometry, warm", plain_phot)
+    t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False))
+    line("snapscope.batch.forced_photometry, warm, new objects", t, 2.0, plain_phot)
+    t = median_of(n, batch.forced_photometry, images, pos, progress=False)
+    line("snapscope.batch.forced_photometry, warm, same objects", t, 2.0, plain_phot)
 
     from distributed import Client, LocalCluster
 
+    print()
     t0 = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        print()
-        line("Dask LocalCluster (2 worker processes) start", time.perf_counter() - t0)
-        batch.cutouts(fresh(paths[:4]), pos, CUTOUT, client=client, progress=False)  # warm-up
-        t, _ = timed(batch.cutouts, images, pos, CUTOUT, client=client, progress=False)
-        line("batch.cutouts on Dask (files warm)", t, None, t_plain_warm)
+        line("Dask LocalCluster (2 worker processes × 2 threads) start", time.perf_counter() - t0)
         t, _ = timed(batch.forced_photometry, images, pos, client=client, progress=False)
-        line("batch.forced_photometry on Dask (files warm)", t, None, t_plain_phot)
+        line("batch.forced_photometry on Dask, first call (workers open the files)", t, None,
+             plain_phot)
+        t = median_of(n, batch.forced_photometry, images, pos, client=client, progress=False)
+        line("batch.forced_photometry on Dask, again (workers keep the images)", t, 2.0,
+             plain_phot)
+        t = median_of(n, batch.cutouts, images, pos, CUTOUT, client=client, progress=False)
+        line("batch.cutouts on Dask (workers keep the images)", t, None, plain_warm,
+             "cutouts travel back as Numpy2DImage (WCS unpickled)")
 
-    print("\nsimulator's own files (DQ stored as uint32 = int32 + BZERO, not memory-mappable):")
-    evict(originals)
-    t, _ = timed(batch.cutouts, fresh(originals), pos, CUTOUT, progress=False)
-    line(f"batch.cutouts of {len(originals)} files, cold", t,
-         note=f"→ {t / len(originals) * len(paths):.1f} s per {len(paths)}")
-    t, _ = timed(batch.cutouts, fresh(originals), pos, CUTOUT, progress=False)
-    line(f"batch.cutouts of {len(originals)} files, warm, new objects", t,
-         note=f"→ {t / len(originals) * len(paths):.1f} s per {len(paths)}")
-    t, _ = timed(plain_cutouts, originals, ra, dec)
-    line(f"plain Cutout2D loop of {len(originals)} files, warm", t,
-         note=f"→ {t / len(originals) * len(paths):.1f} s per {len(paths)}")
+    print("\nthe simulator's own files (DQ stored as uint32 = int32 + BZERO, not memory-mappable):")
+    k = len(originals)
+    t = median_of(n, lambda: batch.cutouts(fresh(originals), pos, CUTOUT, progress=False))
+    line(f"batch.cutouts of {k} files, warm, new objects", t,
+         note=f"→ {t / k * len(paths):.1f} s per {len(paths)}")
+    t = median_of(n, plain_cutouts, originals, ra, dec)
+    line(f"plain Cutout2D loop of {k} files, warm", t,
+         note=f"→ {t / k * len(paths):.1f} s per {len(paths)}")
 
 
 if __name__ == "__main__":
