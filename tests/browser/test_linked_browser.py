@@ -32,16 +32,7 @@ SELECTED_DOTS = """() => Array.from(document.querySelectorAll('.snapscope-lightc
 
 
 @pytest.fixture(scope="module")
-def lc_survey(tmp_path_factory):
-    """20 exposures (10 epochs × Y106, H158) of 256², no host (read-only; shared directory)."""
-    sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.getbasetemp() / "linked-survey"
-    return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=20, seed=7, host=False,
-                           progress=False)
-
-
-@pytest.fixture(scope="module")
-def catalogue(lc_survey):
+def catalogue(sim_survey):
     """The embedded PostgreSQL (``snapscope db start``) in a fresh data directory, holding the
     survey as ('sim', 'import'); stopped and removed afterwards."""
     from snapscope.db import _server
@@ -58,7 +49,7 @@ def catalogue(lc_survey):
             if IN_CI:
                 pytest.fail(f"CI=true but no PostgreSQL: {err}")
             pytest.skip(f"no PostgreSQL server available: {err}")
-        ingest([e["path"] for e in lc_survey.exposures], "sim", "import", image_class="ou2024",
+        ingest([e["path"] for e in sim_survey.exposures], "sim", "import", image_class="ou2024",
                dbclient=dsn, progress=False)
         yield dsn
     finally:
@@ -72,9 +63,9 @@ def catalogue(lc_survey):
 
 
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory, jupyter_env, catalogue, lc_survey):
+def voila(tmp_path_factory, jupyter_env, catalogue, sim_survey):
     root = tmp_path_factory.mktemp("voila-linked")
-    nb = write_notebook(root / "explorer.ipynb", [EXPLORER_CELL.format(survey=lc_survey.path)])
+    nb = write_notebook(root / "explorer.ipynb", [EXPLORER_CELL.format(survey=sim_survey.path)])
     port = free_port()
     env = {**jupyter_env, "SNAPSCOPE_DSN": catalogue}
     server = Server(voila_command(nb, port), port, root, env, root / "voila.log")
@@ -102,14 +93,14 @@ def test_type_search_open_click_and_highlight(page, voila, screenshots):
     # type a position, search: results, cutouts and photometry arrive
     position.fill(TYPED)
     page.locator(".snapscope-search").get_by_role("button", name="Search").click()
-    wait_for(lambda: _count(page, ".snapscope-search .snapscope-table tr[data-row]") == 20,
-             timeout=60, what="20 search results")
+    wait_for(lambda: _count(page, ".snapscope-search .snapscope-table tr[data-row]") == 12,
+             timeout=60, what="12 search results")
     wait_for(lambda: page.locator(".snapscope-cutouts .snapscope-thumbs")
-             .get_attribute("data-loaded") == "20", timeout=60, what="20 cutouts")
-    wait_for(lambda: _count(page, ".snapscope-photometry .snapscope-table tr[data-row]") == 40,
-             timeout=60, what="40 photometry rows")
-    wait_for(lambda: _count(page, ".snapscope-lightcurve .dot") == 20, timeout=30,
-             what="20 light-curve points (PSF photometry)")
+             .get_attribute("data-loaded") == "12", timeout=60, what="12 cutouts")
+    wait_for(lambda: _count(page, ".snapscope-photometry .snapscope-table tr[data-row]") == 24,
+             timeout=60, what="24 photometry rows")
+    wait_for(lambda: _count(page, ".snapscope-lightcurve .dot") == 12, timeout=30,
+             what="12 light-curve points (PSF photometry)")
 
     # open a result: the viewer draws it
     page.locator(".snapscope-search .snapscope-table tr[data-row='2']").click()

@@ -11,33 +11,24 @@ import pytest
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture(scope="session")
-def lc_survey(tmp_path_factory):
-    """20 exposures (10 epochs × Y106, H158) of 256², no host (read-only; shared directory)."""
-    sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.getbasetemp() / "linked-survey"
-    return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=20, seed=7, host=False,
-                           progress=False)
-
-
 @pytest.fixture
-def explorer(db_dsn, lc_survey):
+def explorer(db_dsn, sim_survey):
     from snapscope.db._ingest import ingest
     from snapscope.psf import PSF
     from snapscope.widgets import explore
 
-    ingest([e["path"] for e in lc_survey.exposures], "sim", "import", image_class="ou2024",
+    ingest([e["path"] for e in sim_survey.exposures], "sim", "import", image_class="ou2024",
            dbclient=db_dsn, progress=False)
     psf = {b: PSF.get_psf_object("OversampledImagePSF",
-                                 psffile=lc_survey.path / f"epsf_{b}_1.fits")
+                                 psffile=sim_survey.path / f"epsf_{b}_1.fits")
            for b in ("Y106", "H158")}
-    return explore(f"{lc_survey.sn_ra} {lc_survey.sn_dec}", dbclient=db_dsn, psf=psf,
+    return explore(f"{sim_survey.sn_ra} {sim_survey.sn_dec}", dbclient=db_dsn, psf=psf,
                    provenance=("sim", "import"))
 
 
-def test_search_fills_cutouts_photometry_and_light_curve(explorer, lc_survey):
-    pos = (lc_survey.sn_ra, lc_survey.sn_dec)
-    assert len(explorer.images) == 20
+def test_search_fills_cutouts_photometry_and_light_curve(explorer, sim_survey):
+    pos = (sim_survey.sn_ra, sim_survey.sn_dec)
+    assert len(explorer.images) == 12
     mjds = [im.mjd for im in explorer.images]
     assert mjds == sorted(mjds)
     grid = explorer.cutouts
@@ -47,9 +38,9 @@ def test_search_fills_cutouts_photometry_and_light_curve(explorer, lc_survey):
                                                                          mode="partial").data)
     assert all(len(png) > 100 for png in grid.thumbnails.images)
     table = explorer.photometry.table
-    assert len(table) == 40 and set(table["method"]) == {"aperture", "psf"}
+    assert len(table) == 24 and set(table["method"]) == {"aperture", "psf"}
     assert explorer.lightcurve.table is table and explorer.lightcurve.method.value == "psf"
-    assert sum(len(rows) for _, rows in explorer.lightcurve.points.values()) == 20
+    assert sum(len(rows) for _, rows in explorer.lightcurve.points.values()) == 12
 
 
 def test_light_curve_hover_and_click_highlight_row_and_cutout(explorer):
@@ -79,7 +70,7 @@ def test_selecting_rows_highlights_points(explorer):
     assert sum(len(v) for v in hits.values()) == 3
 
 
-def test_clicking_a_cutout_opens_its_image_and_selects_its_rows(explorer, lc_survey):
+def test_clicking_a_cutout_opens_its_image_and_selects_its_rows(explorer, sim_survey):
     from snapscope.widgets._open import LINKED_LABEL
 
     grid = explorer.cutouts
@@ -87,22 +78,22 @@ def test_clicking_a_cutout_opens_its_image_and_selects_its_rows(explorer, lc_sur
     image = grid.images[5]
     assert explorer.viewer.get_image(LINKED_LABEL) is image
     center = explorer.viewer.get_viewport(image_label=LINKED_LABEL)["center"]
-    assert center.ra.deg == pytest.approx(lc_survey.sn_ra, abs=1e-6)
+    assert center.ra.deg == pytest.approx(sim_survey.sn_ra, abs=1e-6)
     table = explorer.photometry.table
     assert {str(table["image_id"][r]) for r in explorer.photometry.selected} == {str(image.id)}
     assert len(explorer.photometry.selected) == 2  # aperture and psf
 
 
-def test_viewer_click_moves_the_position_and_searches_again(explorer, lc_survey):
+def test_viewer_click_moves_the_position_and_searches_again(explorer, sim_survey):
     before = explorer.search.searches
-    explorer._on_viewer_click({"ra": lc_survey.sn_ra + 0.0005, "dec": lc_survey.sn_dec,
+    explorer._on_viewer_click({"ra": sim_survey.sn_ra + 0.0005, "dec": sim_survey.sn_dec,
                                "x": 0.0, "y": 0.0, "image_label": "linked image"})
     assert explorer.search.searches == before + 1
-    assert explorer.cutouts.position[0] == pytest.approx(lc_survey.sn_ra + 0.0005)
-    assert explorer.photometry.table["ra"][0] == pytest.approx(lc_survey.sn_ra + 0.0005)
+    assert explorer.cutouts.position[0] == pytest.approx(sim_survey.sn_ra + 0.0005)
+    assert explorer.photometry.table["ra"][0] == pytest.approx(sim_survey.sn_ra + 0.0005)
 
 
-def test_state_round_trip(explorer, db_dsn, lc_survey):
+def test_state_round_trip(explorer, db_dsn, sim_survey):
     from snapscope.widgets import Explorer
 
     explorer.cutouts.set_cuts((100.0, 400.0))
@@ -113,7 +104,7 @@ def test_state_round_trip(explorer, db_dsn, lc_survey):
     explorer.lightcurve.quantity.value = "mag"
     text = explorer.to_json()
     state = json.loads(text)
-    assert state["position"] == pytest.approx([lc_survey.sn_ra, lc_survey.sn_dec])
+    assert state["position"] == pytest.approx([sim_survey.sn_ra, sim_survey.sn_dec])
     assert state["cutouts"] == {"interval": "manual", "cuts": [100.0, 400.0], "stretch": "asinh",
                                 "cmap": "gray"}
     again = Explorer(dbclient=db_dsn, psf=explorer.photometry.psf)

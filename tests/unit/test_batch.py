@@ -19,11 +19,10 @@ from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
 def lc_survey(tmp_path_factory):
     """20 exposures (10 epochs × Y106, H158) of 256², no host galaxy (read-only).
 
-    The directory is shared by every test module that asks for it: ``make_survey`` skips the
-    exposures already on disk, so the survey is simulated once per session.
+    The session's ``sim_survey`` has six epochs per band; the light-curve test wants ten.
     """
     sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.getbasetemp() / "linked-survey"
+    out = tmp_path_factory.mktemp("lc-survey")
     return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=20, seed=7, host=False,
                            progress=False)
 

@@ -17,15 +17,6 @@ pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def survey(tmp_path_factory):
-    """A few 256² exposures of two bands (read-only)."""
-    sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.getbasetemp() / "linked-survey"
-    return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=20, seed=7, host=False,
-                           progress=False)
-
-
 @pytest.fixture(scope="module", params=[False, True], ids=["threads", "processes"])
 def client(request):
     from distributed import Client, LocalCluster
@@ -35,21 +26,21 @@ def client(request):
         yield c
 
 
-def _images(survey):
-    images = [OpenUniverse2024FITSImage(full_filepath=e["path"]) for e in survey.exposures[:8]]
+def _images(sim_survey):
+    images = [OpenUniverse2024FITSImage(full_filepath=e["path"]) for e in sim_survey.exposures[:8]]
     images[0].get_wcs()  # an image with an open file must travel too
     return images
 
 
-def test_photometry_same_on_dask(survey, client):
+def test_photometry_same_on_dask(sim_survey, client):
     from snapscope.psf import PSF
 
-    psf = {b: PSF.get_psf_object("OversampledImagePSF", psffile=survey.path / f"epsf_{b}_1.fits")
+    psf = {b: PSF.get_psf_object("OversampledImagePSF", psffile=sim_survey.path / f"epsf_{b}_1.fits")
            for b in ("Y106", "H158")}
-    pos = [(survey.sn_ra, survey.sn_dec), (survey.sn_ra + 0.001, survey.sn_dec)]
-    serial = batch.forced_photometry(_images(survey), pos, psf=psf, workers=1, progress=False)
-    threads = batch.forced_photometry(_images(survey), pos, psf=psf, progress=False)
-    dask = batch.forced_photometry(_images(survey), pos, psf=psf, client=client, progress=False)
+    pos = [(sim_survey.sn_ra, sim_survey.sn_dec), (sim_survey.sn_ra + 0.001, sim_survey.sn_dec)]
+    serial = batch.forced_photometry(_images(sim_survey), pos, psf=psf, workers=1, progress=False)
+    threads = batch.forced_photometry(_images(sim_survey), pos, psf=psf, progress=False)
+    dask = batch.forced_photometry(_images(sim_survey), pos, psf=psf, client=client, progress=False)
     assert len(serial) == 32
     for other in (threads, dask):
         assert other.colnames == serial.colnames
@@ -58,11 +49,11 @@ def test_photometry_same_on_dask(survey, client):
         assert other.meta == serial.meta
 
 
-def test_cutouts_same_on_dask(survey, client):
-    pos = (survey.sn_ra, survey.sn_dec)
-    serial = batch.cutouts(_images(survey), pos, 25, workers=1, progress=False)
+def test_cutouts_same_on_dask(sim_survey, client):
+    pos = (sim_survey.sn_ra, sim_survey.sn_dec)
+    serial = batch.cutouts(_images(sim_survey), pos, 25, workers=1, progress=False)
     done = []
-    dask = batch.cutouts(_images(survey), pos, 25, client=client, progress=False,
+    dask = batch.cutouts(_images(sim_survey), pos, 25, client=client, progress=False,
                          callback=lambda n, total: done.append((n, total)))
     assert done[-1] == (8, 8)
     for a, b in zip(serial, dask, strict=True):
@@ -76,11 +67,11 @@ def test_cutouts_same_on_dask(survey, client):
         assert a.fraction_masked() == b.fraction_masked()
 
 
-def test_consecutive_calls_with_the_same_arguments(survey, client):
+def test_consecutive_calls_with_the_same_arguments(sim_survey, client):
     """Regression: a call's scattered arguments must not be released under the next call
     (content-hashed keys were shared between calls: "lost dependencies")."""
-    images = _images(survey)[:4]
-    pos = (survey.sn_ra, survey.sn_dec)
+    images = _images(sim_survey)[:4]
+    pos = (sim_survey.sn_ra, sim_survey.sn_dec)
     for _ in range(3):
         assert len(batch.forced_photometry(images, pos, client=client, progress=False)) == 4
         assert batch.cutouts(images, pos, 9, client=client, progress=False).errors == [None] * 4

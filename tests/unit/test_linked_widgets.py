@@ -13,23 +13,14 @@ from snapscope.image import OpenUniverse2024FITSImage
 from snapscope.widgets import CutoutGrid, ImageWidget, LightCurve, PhotometryTable
 
 
-@pytest.fixture(scope="session")
-def lc_survey(tmp_path_factory):
-    """20 exposures (10 epochs × Y106, H158) of 256², no host (read-only; shared directory)."""
-    sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.getbasetemp() / "linked-survey"
-    return sim.make_survey(out, size=256, bands=("Y106", "H158"), n_images=20, seed=7, host=False,
-                           progress=False)
+@pytest.fixture
+def images(sim_survey):
+    return [OpenUniverse2024FITSImage(full_filepath=e["path"]) for e in sim_survey.exposures]
 
 
 @pytest.fixture
-def images(lc_survey):
-    return [OpenUniverse2024FITSImage(full_filepath=e["path"]) for e in lc_survey.exposures]
-
-
-@pytest.fixture
-def position(lc_survey):
-    return (lc_survey.sn_ra, lc_survey.sn_dec)
+def position(sim_survey):
+    return (sim_survey.sn_ra, sim_survey.sn_dec)
 
 
 def _decode(png: bytes) -> np.ndarray:
@@ -55,10 +46,9 @@ def test_grid_is_lazy_ordered_by_mjd_and_shows_progress(images, position):
     grid.show(images[::-1], position)
     assert [im.mjd for im in grid.images] == sorted(im.mjd for im in images)
     assert sum(c is not None for c in grid.cutouts) == 8
-    assert [len(b) > 0 for b in grid.thumbnails.images] == [True] * 8 + [False] * 12
+    assert [len(b) > 0 for b in grid.thumbnails.images] == [True] * 8 + [False] * 4
     assert grid.progress.value == grid.progress.max == 8
-    assert grid.more.description == "load more (12 left)"
-    grid.more.click()
+    assert grid.more.description == "load more (4 left)"
     grid.more.click()
     assert all(c is not None for c in grid.cutouts) and grid.more.disabled
     first = grid.thumbnails.items[0]["caption"]
@@ -220,11 +210,11 @@ def test_export_formats(images, position, tmp_path, suffix):
 
 # ----------------------------------------------------------------- LightCurve
 @pytest.fixture
-def photometry(images, position, lc_survey):
+def photometry(images, position, sim_survey):
     from snapscope.psf import PSF
 
     psf = {b: PSF.get_psf_object("OversampledImagePSF",
-                                 psffile=lc_survey.path / f"epsf_{b}_1.fits")
+                                 psffile=sim_survey.path / f"epsf_{b}_1.fits")
            for b in ("Y106", "H158")}
     return batch.forced_photometry(images, [position], psf=psf, progress=False)
 
