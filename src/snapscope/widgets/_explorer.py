@@ -15,7 +15,8 @@ Decisions
 * **State** is what a person would want back tomorrow: the form's fields, the position, the
   selected rows (by image, method and position — not row numbers, which depend on the sort),
   the shared cutout stretch and the photometry parameters. ``state()`` is JSON-serialisable;
-  ``set_state()`` re-runs the search and re-selects the rows.
+  ``set_state()`` re-runs the search and re-selects the rows. Objects (the PSF, a Dask client,
+  the catalogue connection) are not state: give them to the new explorer.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ def explore(position: Any = None, dbclient: Any = None, **kwargs: Any) -> Explor
     Returns
     -------
     Explorer
-        Display it (it is a widget): ``snapscope.explore("7.5511 -44.8072")``.
+        Display it (it is a widget): ``snapscope.widgets.explore("7.5511 -44.8072")``.
     """
     explorer = Explorer(dbclient=dbclient, **kwargs)
     if position is not None:
