@@ -28,7 +28,7 @@ import numpy as np
 import traitlets as t
 
 from snapscope.batch import image_key, parse_position
-from snapscope.widgets._catalogue import ROMAN_BANDS, SEARCH_COLUMNS, provenance_tags
+from snapscope.widgets._catalogue import ROMAN_BANDS, SEARCH_COLUMNS
 from snapscope.widgets._fields import (
     INVALID,
     Field,
@@ -167,8 +167,10 @@ class SearchForm(ipw.VBox):
     # ------------------------------------------------------------------ values
     def refresh_provenances(self) -> None:
         """Fill the provenance menu with the catalogue's ``(tag, process)`` pairs."""
+        from snapscope.db import list_provenance_tags
+
         try:
-            pairs = provenance_tags(self.dbclient)
+            pairs = list_provenance_tags(self.dbclient)
         except Exception as err:  # noqa: BLE001 - any catalogue failure becomes a status line
             self._say(f"cannot list provenances: {one_line(err)}", error=True)
             return
