@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+pytest_plugins = ["dbfixtures"]  # PostgreSQL fixtures, for tests/db and the notebooks
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_snapscope_dirs(tmp_path_factory):

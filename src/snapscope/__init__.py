@@ -9,7 +9,7 @@ below is imported until it is used.
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "demo_survey"]
+__all__ = ["__version__", "demo_survey", "explore"]
 
 
 def __getattr__(name: str) -> Any:
@@ -17,4 +17,8 @@ def __getattr__(name: str) -> Any:
         from snapscope._demo import demo_survey
 
         return demo_survey
+    if name == "explore":
+        from snapscope.widgets import explore
+
+        return explore
     raise AttributeError(f"module 'snapscope' has no attribute {name!r}")

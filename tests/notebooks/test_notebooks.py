@@ -1,7 +1,8 @@
 """Every tutorial notebook runs top to bottom (nbclient, a real kernel, the real simulator).
 
 The notebooks call ``snapscope.demo_survey()``; here it is pointed at a small session survey
-(256² images) so the whole set runs in well under two minutes.
+(256² images) so the whole set runs in well under two minutes, and at a fresh database of the
+test server (``SNAPSCOPE_DSN``, set by the ``db_dsn`` fixture).
 """
 
 import os
@@ -23,7 +24,7 @@ def notebook_env(tmp_path_factory):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, notebook_env, tmp_path, monkeypatch):
+def test_notebook_runs(path, notebook_env, db_dsn, tmp_path, monkeypatch):
     for key, value in notebook_env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(path, as_version=4)

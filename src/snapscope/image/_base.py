@@ -450,12 +450,13 @@ class Image(PathedObject):
 
     def psf_phot(self, init_params: Any, psf: Any, forced_phot: bool = True,
                  fit_shape: tuple[int, int] = (5, 5), bginner: float = 15, bgouter: float = 25,
-                 return_resid_image: bool = False) -> Any:
+                 return_resid_image: bool = False, mask: Any = None) -> Any:
         """PSF photometry with local background; see :func:`snapscope.image._photometry.psf_phot`."""
         from snapscope.image._photometry import psf_phot
 
         return psf_phot(self, init_params, psf, forced_phot=forced_phot, fit_shape=fit_shape,
-                        bginner=bginner, bgouter=bgouter, return_resid_image=return_resid_image)
+                        bginner=bginner, bgouter=bgouter, return_resid_image=return_resid_image,
+                        mask=mask)
 
     # ------------------------------------------------------------------ save
     def save(self, which: str = "all", path: Any = None, imagepath: Any = None,
