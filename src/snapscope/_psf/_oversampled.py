@@ -88,7 +88,29 @@ def _stamp_size_for(data_side: int, n: int) -> int:
     return size + 1 if size % 2 == 0 else size
 
 
-class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
+class _OversampledArray:
+    """Properties shared by the PSFs built from an oversampled array (``_data``, ``_oversamp``)."""
+
+    _data: np.ndarray
+    _oversamp: int
+
+    @property
+    def oversample_factor(self) -> int:
+        """Samples per image pixel along each axis."""
+        return self._oversamp
+
+    @property
+    def oversampled_data(self) -> np.ndarray:
+        """The PSF image as given (a copy, normalised if asked)."""
+        return self._data
+
+    @property
+    def stamp_size(self) -> int:
+        """``floor(side / oversample_factor)``, made odd."""
+        return _stamp_size_for(self._data.shape[0], self._oversamp)
+
+
+class OversampledImagePSF(_OversampledArray, PSF, psfclass="OversampledImagePSF"):
     """A PSF given as an image sampled ``oversample_factor`` times per image pixel.
 
     The PSF centre (fiducial point) is the centre of the data array, ``(side - 1) / 2`` in
@@ -148,21 +170,6 @@ class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
         self._coeffs = ndimage.spline_filter(self._epsf, order=3, mode="grid-constant")
         self._origin = (self._data.shape[0] - 1) / 2.0
 
-    @property
-    def oversample_factor(self) -> int:
-        """Samples per image pixel along each axis."""
-        return self._oversamp
-
-    @property
-    def oversampled_data(self) -> np.ndarray:
-        """The PSF image as given (a copy, normalised if asked)."""
-        return self._data
-
-    @property
-    def stamp_size(self) -> int:
-        """``floor(side / oversample_factor)``, made odd."""
-        return _stamp_size_for(self._data.shape[0], self._oversamp)
-
     def _render(self, x: float, y: float, dx: float, dy: float) -> np.ndarray:
         n = self._oversamp
         cols = self._origin + n * self._stamp_offsets(dx)
@@ -176,7 +183,7 @@ class OversampledImagePSF(PSF, psfclass="OversampledImagePSF"):
         return self._epsf, self._oversamp
 
 
-class photutilsImagePSF(PSF, psfclass="photutilsImagePSF"):  # noqa: N801  (snappl's name)
+class photutilsImagePSF(_OversampledArray, PSF, psfclass="photutilsImagePSF"):  # noqa: N801  (snappl's name)
     """An effective PSF image evaluated with photutils' ``ImagePSF`` (cubic spline).
 
     ``data`` is the effective PSF (pixel response included) sampled ``oversample_factor``
@@ -210,21 +217,6 @@ class photutilsImagePSF(PSF, psfclass="photutilsImagePSF"):  # noqa: N801  (snap
         super().__init__(**kwargs)
         self._data, self._oversamp, _ = _load(data, psffile, oversample_factor, normalize)
         self._model = ImagePSF(self._data * self._oversamp**2, oversampling=self._oversamp)
-
-    @property
-    def oversample_factor(self) -> int:
-        """Samples per image pixel along each axis."""
-        return self._oversamp
-
-    @property
-    def oversampled_data(self) -> np.ndarray:
-        """The effective-PSF image as given (a copy, normalised if asked)."""
-        return self._data
-
-    @property
-    def stamp_size(self) -> int:
-        """``floor(side / oversample_factor)``, made odd."""
-        return _stamp_size_for(self._data.shape[0], self._oversamp)
 
     def _render(self, x: float, y: float, dx: float, dy: float) -> np.ndarray:
         centre = self.stamp_size // 2
