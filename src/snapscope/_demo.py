@@ -96,6 +96,10 @@ def run_demo(args: argparse.Namespace) -> int:
     lab = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
     if lab is None:
         raise OSError("JupyterLab is not installed: pip install jupyterlab")
+    if not notebook.exists():  # an installed package, outside the repository: open the survey
+        print(f"      {notebook} not found (run from the snapscope repository for the tour); "
+              f"opening JupyterLab in {demo_directory()}", flush=True)
+        notebook = demo_directory()
     cmd = [lab, "lab", str(notebook)]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
