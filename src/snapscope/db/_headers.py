@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from snapscope.image._fitsfile import is_gzip, walk_headers
+
 __all__ = ["read_header", "TanSipWCS", "ou2024_row"]
 
-_BLOCK = 2880
 _OU2024 = re.compile(
     r"^Roman_TDS_simple_model_(?P<band>[^_]+)_(?P<pointing>\d+)_(?P<sca>\d+)\.fits"
 )
@@ -55,50 +56,32 @@ def _value(text: str) -> Any:
         return float(text.replace("D", "E"))
 
 
-def _read_one(f: Any) -> dict[str, Any]:
+def _parse_cards(raw: bytes) -> dict[str, Any]:
+    """Keyword → value of one raw header (first occurrence wins, unparsable values are None)."""
     cards: dict[str, Any] = {}
-    while True:
-        block = f.read(_BLOCK)
-        if len(block) < _BLOCK:
-            raise ValueError("truncated FITS header")
-        text = block.decode("ascii", errors="replace")
-        for k in range(0, _BLOCK, 80):
-            card = text[k : k + 80]
-            key = card[:8].rstrip()
-            if key == "END":
-                return cards
-            if card[8:10] == "= " and key and key not in cards:
-                try:
-                    cards[key] = _value(card[10:])
-                except ValueError:
-                    cards[key] = None
+    text = raw.decode("ascii", errors="replace")
+    for k in range(0, len(text), 80):
+        card = text[k : k + 80]
+        key = card[:8].rstrip()
+        if key == "END":
+            break
+        if card[8:10] == "= " and key and key not in cards:
+            try:
+                cards[key] = _value(card[10:])
+            except ValueError:
+                cards[key] = None
+    return cards
 
 
 def read_header(path: Path, hdu: int) -> dict[str, Any]:
     """Keyword → value of HDU ``hdu`` of a (possibly gzipped) FITS file, reading no pixels."""
-    with open(path, "rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rb") if gz else open(path, "rb") as f:
-        for i in range(hdu + 1):
-            cards = _read_one(f)
+    with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as f:
+        for i, cards in enumerate(walk_headers(f, _parse_cards)):
             if i == 0 and cards.get("SIMPLE") is not True:
                 raise ValueError("not a FITS file")
             if i == hdu:
                 return cards
-            naxis = int(cards.get("NAXIS", 0))
-            size = 0
-            if naxis:
-                size = abs(int(cards["BITPIX"])) // 8 * int(cards.get("GCOUNT", 1))
-                for n in range(1, naxis + 1):
-                    size *= int(cards[f"NAXIS{n}"])
-                size += int(cards.get("PCOUNT", 0))
-            skip = -(-size // _BLOCK) * _BLOCK
-            while skip:  # gzip streams cannot seek backwards; reading forward is what seek does
-                chunk = f.read(min(skip, 1 << 20))
-                if not chunk:
-                    raise ValueError("truncated FITS data")
-                skip -= len(chunk)
-    raise AssertionError("unreachable")
+    raise ValueError(f"truncated FITS file: no HDU {hdu}")
 
 
 class TanSipWCS:

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import warnings
 import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from snapscope.exceptions import HDUError, ImageFileError, ImageFileNotFoundError
 
-__all__ = ["FitsFile", "decompressed_copy", "is_gzip"]
+__all__ = ["FitsFile", "decompressed_copy", "is_gzip", "walk_headers"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _lock = threading.Lock()
@@ -132,26 +133,40 @@ def _data_size(header: Any) -> int:
     return -(-size // _BLOCK) * _BLOCK
 
 
+def walk_headers(f: Any, parse: Callable[[bytes], Any]) -> Iterator[Any]:
+    """Yield ``parse(raw header bytes)`` of each HDU of an open FITS stream, in order.
+
+    Each HDU's data is skipped by seeking forward (on a gzip stream that decompresses without
+    keeping anything), so asking for the header of HDU 1 costs a few kB. ``parse`` must return
+    a mapping with the structural keywords (``NAXIS``, ``NAXISn``, ``BITPIX``, ``PCOUNT``,
+    ``GCOUNT``) as numbers.
+    """
+    while (raw := _read_header_blocks(f)) is not None:
+        header = parse(raw)
+        yield header
+        f.seek(_data_size(header), 1)
+
+
+def _astropy_header(raw: bytes) -> Any:
+    from astropy.io import fits
+
+    return fits.Header.fromstring(raw.decode("ascii", errors="replace"))
+
+
 def _gzip_header(path: Path, ext: int | str) -> Any:
     """Header of HDU ``ext`` of a gzip FITS file, decompressing only up to that header.
 
     astropy decompresses the whole file for this (0.4 s for an OU2024 image); the primary HDU
     of OU2024 files holds no data, so the SCI header is found after a few kB.
     """
-    from astropy.io import fits
-
     seen = []
     try:
         with gzip.open(path, "rb") as f:
-            index = 0
-            while (raw := _read_header_blocks(f)) is not None:
-                header = fits.Header.fromstring(raw.decode("ascii", errors="replace"))
+            for index, header in enumerate(walk_headers(f, _astropy_header)):
                 name = str(header.get("EXTNAME", "PRIMARY" if index == 0 else "")).strip()
                 seen.append(f"{index}:{name or '?'}")
                 if ext == index or (isinstance(ext, str) and ext.upper() == name.upper()):
                     return header
-                f.seek(_data_size(header), 1)
-                index += 1
     except (OSError, EOFError, ValueError, KeyError) as err:
         raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
     if not seen:
