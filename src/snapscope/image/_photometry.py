@@ -46,6 +46,14 @@ def coords_xy(coords: Any, xnames: tuple[str, ...] = ("x",),
     return x, y
 
 
+def _plane_or_error(image: Any, which: str, given: str) -> np.ndarray:
+    """The image's ``which`` plane; a ValueError naming what was ``given`` when it has none."""
+    plane = getattr(image, which)
+    if plane is None:
+        raise ValueError(f"{given} but {image!r} has no {which} plane")
+    return plane
+
+
 def resolve_mask(image: Any, mask: Any) -> np.ndarray | None:
     """Turn ``mask`` (None, 'flags', an int bitmask or a bool array) into a bool array or None."""
     if mask is None:
@@ -53,15 +61,9 @@ def resolve_mask(image: Any, mask: Any) -> np.ndarray | None:
     if isinstance(mask, str):
         if mask != "flags":
             raise ValueError(f"mask must be None, 'flags', an int bitmask or a bool array, not {mask!r}")
-        flags = image.flags
-        if flags is None:
-            raise ValueError(f"mask='flags' but {image!r} has no flags plane")
-        return flags != 0
+        return _plane_or_error(image, "flags", "mask='flags'") != 0
     if isinstance(mask, int | np.integer) and not isinstance(mask, bool):
-        flags = image.flags
-        if flags is None:
-            raise ValueError(f"a flag bitmask was given but {image!r} has no flags plane")
-        return (flags & int(mask)) != 0
+        return (_plane_or_error(image, "flags", "a flag bitmask was given") & int(mask)) != 0
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != image.image_shape:
         raise ValueError(f"mask shape {mask.shape} differs from the image shape {image.image_shape}")
@@ -74,10 +76,7 @@ def _resolve_error(image: Any, error: Any) -> np.ndarray | None:
     if isinstance(error, str):
         if error != "noise":
             raise ValueError(f"error must be None, 'noise' or an array, not {error!r}")
-        noise = image.noise
-        if noise is None:
-            raise ValueError(f"error='noise' but {image!r} has no noise plane")
-        return noise
+        return _plane_or_error(image, "noise", "error='noise'")
     return np.asarray(error)
 
 
