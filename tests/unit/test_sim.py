@@ -569,31 +569,10 @@ def test_cli_simulate(tmp_path, capsys):
     from snapscope.cli import main
 
     out = tmp_path / "cli"
-    code = main(
-        [
-            "simulate",
-            str(out),
-            "--images",
-            "3",
-            "--size",
-            "64",
-            "--bands",
-            "Y106",
-            "--mjds",
-            "62420",
-            "62472",
-            "62500",
-            "--seed",
-            "5",
-            "--no-host",
-            "--gzip",
-            "--ra",
-            "150.1",
-            "--dec",
-            "2.2",
-        ]
-    )
-    assert code == 0
+    args = ["simulate", str(out), "--images", "3", "--size", "64", "--bands", "Y106",
+            "--mjds", "62420", "62472", "62500", "--seed", "5", "--no-host", "--gzip",
+            "--ra", "150.1", "--dec", "2.2"]
+    assert main(args) == 0
     assert "3 exposures" in capsys.readouterr().out
     s = sim.load_survey(out)
     assert [e["mjd"] for e in s.exposures] == [62420.0, 62472.0, 62500.0]
@@ -601,34 +580,7 @@ def test_cli_simulate(tmp_path, capsys):
         e["path"].endswith(".fits.gz") and not e["host"] and e["size"] == 64 for e in s.exposures
     )
     assert (s.sn_ra, s.sn_dec) == (150.1, 2.2)
-    assert (
-        main(
-            [
-                "simulate",
-                str(out),
-                "--images",
-                "3",
-                "--size",
-                "64",
-                "--bands",
-                "Y106",
-                "--mjds",
-                "62420",
-                "62472",
-                "62500",
-                "--seed",
-                "5",
-                "--no-host",
-                "--gzip",
-                "--ra",
-                "150.1",
-                "--dec",
-                "2.2",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main([*args, "--quiet"]) == 0
     assert capsys.readouterr().out == ""
 
 
