@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeRaw, decodeTile, halfToFloat } from "../src/tiles/decode";
+import { decodeRaw, decodeTile, halfToFloat, type TileHeader } from "../src/tiles/decode";
+import fixture from "./fixtures/tile_cases.json";
 import { Scheduler } from "../src/tiles/scheduler";
 import { TileCache, type Tile } from "../src/tiles/cache";
 import type { TileAddress } from "../src/protocol";
@@ -39,6 +40,16 @@ describe("decode", () => {
     const v = await decodeTile({ dtype: "float16", shape: [1, 3], compression: "zlib", shuffle: 2 }, zipped);
     expect(Array.from(v)).toEqual([1, 2, NaN]);
   });
+  // The same payloads as tests/unit/test_widget_fixtures.py, which decodes them with
+  // snapscope.tiles.decode_tile: both must give these float32 bits.
+  for (const c of fixture.cases) {
+    it(`decodes the compressed ${c.label} tile to Python's bits`, async () => {
+      const payload = Uint8Array.from(atob(c.payload), (ch) => ch.charCodeAt(0));
+      const header = { ...c.header, shape: [c.header.shape[0], c.header.shape[1]] } as TileHeader;
+      const values = await decodeTile(header, payload);
+      expect(Array.from(new Uint32Array(values.buffer))).toEqual(c.bits);
+    });
+  }
   it("rejects unknown dtypes", () => {
     expect(() => decodeRaw({ dtype: "int64", shape: [1, 1] }, new Uint8Array(8))).toThrow(/dtype/);
   });

@@ -205,9 +205,7 @@ def test_preview_samples_block_centres():
 
 
 @pytest.mark.parametrize("f", [1, 2, 3, 4, 8])
-@pytest.mark.parametrize(
-    "invalid_frac", [0.0, 0.002, 0.3]
-)  # none, sparse (gathered), dense (zeroed)
+@pytest.mark.parametrize("invalid_frac", [0.0, 0.002, 0.3])  # none, sparse (gathered), dense (zeroed)
 @pytest.mark.parametrize("with_bad", [False, True])
 def test_block_sum_count_paths(f, invalid_frac, with_bad):
     from snapscope.tiles._reduce import block_mean, block_sum_count
@@ -304,9 +302,7 @@ def test_cuts_and_stats():
     assert (lo, hi) == pytest.approx(tuple(np.percentile(finite, [0.5, 99.5])))
     stats = pyr.stats()
     assert stats["level"] == pyr.top_level and stats["n_valid"] == finite.size
-    assert stats["min"] == pytest.approx(finite.min()) and stats["max"] == pytest.approx(
-        finite.max()
-    )
+    assert stats["min"] == pytest.approx(finite.min()) and stats["max"] == pytest.approx(finite.max())
     assert stats["median"] == pytest.approx(np.median(finite))
     assert stats["percentiles"][99.5] == pytest.approx(np.percentile(finite, 99.5))
     json.dumps(stats, allow_nan=False)
@@ -336,9 +332,7 @@ def test_lazy_reads():
     pyr.overview()
     n = len(src.reads)
     rows = sorted(key[0].start for key in src.reads[1:])
-    assert rows[0] == 0 and all(
-        key[1] == slice(0, 120) for key in src.reads[1:]
-    )  # full-width strips
+    assert rows[0] == 0 and all(key[1] == slice(0, 120) for key in src.reads[1:])  # full-width strips
     for level in range(1, pyr.n_levels):  # resident levels: no further reads
         stitch(pyr, level)
     assert len(src.reads) == n
@@ -495,9 +489,7 @@ def test_encode_round_trip():
     np.testing.assert_array_equal(decode_tile(h32, p32), t)
     h16, p16 = encode_tile(t)
     assert h16["dtype"] == "float16" and len(p16) == 30 * 20 * 2
-    assert np.array_equal(
-        np.frombuffer(p16, "<f2").reshape(30, 20), t.astype(np.float16), equal_nan=True
-    )
+    assert np.array_equal(np.frombuffer(p16, "<f2").reshape(30, 20), t.astype(np.float16), equal_nan=True)
     np.testing.assert_allclose(decode_tile(h16, memoryview(p16)), t, rtol=2**-11, equal_nan=True)
 
 
@@ -518,6 +510,41 @@ def test_encode_float16_overflow_uses_power_of_two_scale():
         encode_tile(t, "uint8")
     with pytest.raises(ValueError, match="2-D"):
         encode_tile(np.zeros(3))
+
+
+def special_values(shape, seed):
+    """Noisy sky with every kind of value a tile can hold (NaN, ±inf, ±0, negative, subnormal)."""
+    t = noisy(shape, seed=seed)
+    t.flat[:6] = [-0.0, 0.0, -12.5, 3e-6, -7e-8, 60000.0]
+    return t
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("scaled", [False, True])
+def test_compressed_tiles_decode_to_the_same_bits(dtype, scaled):
+    t = special_values((64, 48), seed=21)
+    if scaled:
+        t[5, 5] = -2e6  # float16 needs scale 32
+    h_raw, p_raw = encode_tile(t, dtype)
+    header, payload = encode_tile(t, dtype, compress=True)
+    assert header == {**h_raw, "compression": "zlib", "shuffle": len(p_raw) // t.size, "base": header["base"]}
+    assert len(payload) < 0.8 * len(p_raw)
+    raw = decode_tile(h_raw, p_raw)
+    assert decode_tile(header, memoryview(payload)).view(np.uint32).tolist() == raw.view(np.uint32).tolist()
+
+
+def test_incompressible_or_uniform_tiles():
+    rng = np.random.default_rng(2)
+    bits = rng.integers(0, 2**15, (32, 32), dtype=np.uint16)
+    scrambled = bits.view(np.float16).astype(np.float32)  # uniform over all exponents
+    header, payload = encode_tile(scrambled, compress=True)
+    assert "compression" not in header and len(payload) == scrambled.size * 2
+    nan = np.full((16, 16), np.nan, np.float32)
+    header, payload = encode_tile(nan, compress=True)
+    assert header["compression"] == "zlib" and len(payload) < 32
+    assert np.isnan(decode_tile(header, payload)).all()
+    with pytest.raises(ValueError, match="compression"):
+        decode_tile({**header, "compression": "lz4"}, payload)
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -567,9 +594,7 @@ def test_render_details():
     values = np.array([[0.0, 1.0, np.nan, 2.0]])
     rgba = render_rgba(values, 1.0, 1.0, nan_color=(1, 2, 3, 4))
     np.testing.assert_array_equal(rgba[0, 2], [1, 2, 3, 4])
-    assert (rgba[0, 0] == colormap_lut("gray")[0]).all() and (
-        rgba[0, 3] == colormap_lut("gray")[-1]
-    ).all()
+    assert (rgba[0, 0] == colormap_lut("gray")[0]).all() and (rgba[0, 3] == colormap_lut("gray")[-1]).all()
     lut = np.zeros((2, 4), np.uint8)
     lut[1] = 255
     np.testing.assert_array_equal(

@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from snapscope.widgets import ImageWidget
 
-__all__ = ["ImageWidget", "RecordingWidget", "tile_values"]
-
-
-def tile_values(content, payload):
-    """Decode a tile reply as the browser does (inflate, unshuffle, dtype, scale)."""
-    import zlib
-
-    import numpy as np
-
-    raw = bytes(payload)
-    if content.get("compression") == "zlib":
-        raw = zlib.decompress(raw)
-    size = np.dtype(content["dtype"]).itemsize
-    if content.get("shuffle"):
-        raw = np.frombuffer(raw, np.uint8).reshape(size, -1).T.tobytes()
-    values = np.frombuffer(raw, "<" + np.dtype(content["dtype"]).str[1:]).astype(np.float32)
-    return values.reshape(content["shape"]) * content.get("scale", 1.0)
+__all__ = ["ImageWidget", "RecordingWidget"]
 
 
 class RecordingWidget(ImageWidget):

@@ -1,9 +1,10 @@
 // Tile buffer -> Float32Array of values: the JS twin of snapscope.tiles.decode_tile. The header
 // is encode_tile's: dtype float32 | float16 (little-endian, row 0 first), value = stored * scale
-// (scale != 1 only for float16 tiles beyond the float16 range). Also understood, for other
-// encoders: uint8 | uint16 with scale/offset and a `nan` sentinel, and zlib compression
-// (decompressed with the browser's built-in DecompressionStream), and byte shuffling
-// (widgets/_pyramids.py encode: high bytes of all values, then low bytes).
+// (scale != 1 only for float16 tiles beyond the float16 range). Compressed tiles
+// (compression "zlib", see snapscope/tiles/_encode.py) are inflated with the browser's built-in
+// DecompressionStream, unshuffled, and their zigzag-coded order keys (minus `base`) turned back
+// into the value bits. Also understood, for other encoders: uint8 | uint16 with scale/offset and
+// a `nan` sentinel.
 
 export interface TileHeader {
   dtype: string;
@@ -14,9 +15,11 @@ export interface TileHeader {
   compression?: string | null;
   /** Bytes were shuffled (all byte 0s, then all byte 1s…) with this item size. */
   shuffle?: number | null;
+  /** Median order key: the payload holds zigzag(key - base) instead of the value bits. */
+  base?: number | null;
 }
 
-/** Undo the byte shuffle of widgets/_pyramids.py encode(). */
+/** Undo the byte shuffle of compressed tiles. */
 export function unshuffle(bytes: Uint8Array, itemsize: number): Uint8Array {
   const n = bytes.length / itemsize;
   const out = new Uint8Array(bytes.length);
@@ -25,6 +28,29 @@ export function unshuffle(bytes: Uint8Array, itemsize: number): Uint8Array {
     for (let i = 0; i < n; i++) out[i * itemsize + b] = bytes[src + i];
   }
   return out;
+}
+
+/**
+ * Undo the residual coding of compressed tiles, in place: little-endian zigzag codes of
+ * (order key - base) modulo 2**bits -> the value bits (keys sort like the values: positive
+ * values have the sign bit set, negative ones all bits inverted).
+ */
+export function unzigzag(bytes: Uint8Array, itemsize: number, base: number): Uint8Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (itemsize === 2) {
+    for (let i = 0; i < bytes.length; i += 2) {
+      const z = dv.getUint16(i, true);
+      const key = (((z >>> 1) ^ -(z & 1)) + base) & 0xffff;
+      dv.setUint16(i, key & 0x8000 ? key & 0x7fff : ~key & 0xffff, true);
+    }
+  } else if (itemsize === 4) {
+    for (let i = 0; i < bytes.length; i += 4) {
+      const z = dv.getUint32(i, true);
+      const key = (((z >>> 1) ^ -(z & 1)) + base) >>> 0;
+      dv.setUint32(i, key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0, true);
+    }
+  } else throw new Error(`cannot undo the residual coding of ${itemsize}-byte values`);
+  return bytes;
 }
 
 /** IEEE 754 half -> float32, via a 65536-entry table built once. */
@@ -72,11 +98,12 @@ export function decodeRaw(header: TileHeader, raw: Uint8Array): Float32Array {
   const nan = header.nan ?? null;
   switch (header.dtype) {
     case "float32":
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true) * scale + offset;
+      // Float tiles have no offset (adding 0 would turn -0 into +0, unlike decode_tile).
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true) * scale;
       break;
     case "float16": {
       const table = halfTable();
-      for (let i = 0; i < n; i++) out[i] = table[dv.getUint16(2 * i, true)] * scale + offset;
+      for (let i = 0; i < n; i++) out[i] = table[dv.getUint16(2 * i, true)] * scale;
       break;
     }
     case "uint8":
@@ -103,5 +130,6 @@ export async function decodeTile(header: TileHeader, buf: DataView | ArrayBuffer
   if (header.compression === "zlib" || header.compression === "deflate") bytes = await inflate(bytes, "deflate");
   else if (header.compression) throw new Error(`unknown tile compression ${header.compression}`);
   if (header.shuffle && header.shuffle > 1) bytes = unshuffle(bytes, header.shuffle);
+  if (header.base != null) bytes = unzigzag(bytes, header.shuffle ?? 1, header.base);
   return decodeRaw(header, bytes);
 }

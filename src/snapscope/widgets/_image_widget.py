@@ -42,11 +42,11 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
     height : str, optional
         CSS height of the image area.
     tile_size : int, optional
-        Tile edge in pixels (256: a first picture of ~128 kB as float16, ~57 kB compressed).
+        Tile edge in pixels (256: a first picture of ~128 kB as float16, ~53 kB compressed).
     tile_dtype : {"float16", "float32"}, optional
         Encoding of the tile values sent to the browser.
     tile_compression : bool, optional
-        Byte-shuffle and zlib-compress tiles (about half the bytes on noisy sky).
+        Compress tiles losslessly (40 % of the float16 bytes on noisy sky).
     **kwargs
         Trait values (``show_mask``, ``renderer``…).
     """

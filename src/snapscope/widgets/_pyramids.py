@@ -16,7 +16,7 @@ import numpy as np
 from ._inputs import ImageEntry
 from ._protocol import PLANE_DATA
 
-__all__ = ["NonZero", "pyramid", "encode"]
+__all__ = ["NonZero", "pyramid", "colormap_lut"]
 
 
 class NonZero:
@@ -71,37 +71,6 @@ def pyramid(entry: ImageEntry, plane: str, tile_size: int):
         pyr = TilePyramid(NonZero(entry.mask), tile_size=tile_size)
     entry.cache[cache_key] = pyr
     return pyr
-
-
-def encode(values: np.ndarray, dtype: str, compress: bool = True) -> tuple[dict[str, Any], bytes]:
-    """Encode tile values for the wire, optionally byte-shuffled and zlib-compressed.
-
-    The values go through ``snapscope.tiles.encode_tile`` first.
-    Shuffling puts the high bytes of all values before the low bytes; on noisy float16 sky the
-    compressed tile is ~43 % of the raw one (zlib level 1, ~2-10 ms per 256² tile). The browser
-    inflates with its built-in ``DecompressionStream`` (``js/src/tiles/decode.ts``). The
-    compressed form is kept only when it saves at least 10 %.
-
-    Returns
-    -------
-    header : dict
-        ``encode_tile``'s header, plus ``compression: "zlib"`` and ``shuffle: itemsize`` when
-        compressed.
-    payload : bytes
-    """
-    import zlib
-
-    from snapscope.tiles import encode_tile
-
-    header, payload = encode_tile(values, dtype)
-    if not compress:
-        return header, payload
-    itemsize = np.dtype(header["dtype"]).itemsize
-    shuffled = np.frombuffer(payload, np.uint8).reshape(-1, itemsize).T.tobytes()
-    packed = zlib.compress(shuffled, 1)
-    if len(packed) > 0.9 * len(payload):
-        return header, payload
-    return {**header, "compression": "zlib", "shuffle": itemsize}, packed
 
 
 def colormap_lut(name: str) -> bytes:

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from snapscope.tiles import encode_tile
+
 from ._errors import ErrorLog
 from ._inputs import ImageEntry
 from ._protocol import (
@@ -28,7 +30,7 @@ from ._protocol import (
     parse_cancel,
     parse_tile_request,
 )
-from ._pyramids import encode, pyramid
+from ._pyramids import pyramid
 
 __all__ = ["TileServer"]
 
@@ -53,7 +55,7 @@ class TileServer:
     threaded : bool, optional
         Answer from a worker thread; default: when running inside an IPython kernel.
     compress : bool, optional
-        Byte-shuffle and zlib-compress tiles (see ``_pyramids.encode``).
+        Compress tiles losslessly (``encode_tile(..., compress=True)``).
     """
 
     def __init__(
@@ -176,7 +178,7 @@ class TileServer:
                 )
             values = pyr.tile(req.level, req.tx, req.ty)
             dtype = self.dtype if req.plane == PLANE_DATA else "float16"
-            header, payload = encode(values, dtype, self.compress)
+            header, payload = encode_tile(values, dtype, compress=self.compress)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
             self.error(req.id, exc)
             return
