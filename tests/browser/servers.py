@@ -52,6 +52,13 @@ WS_COUNTER = """
 """
 
 
+#: True once the notebook open in JupyterLab or Notebook 7 has an idle kernel.
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp?.shell?.currentWidget;
+  return w?.sessionContext?.session?.kernel?.status === 'idle';
+}"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,10 +161,13 @@ def voila_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
-def lab_command(port: int, root: Path) -> list[str]:
+def jupyter_command(port: int, root: Path, app: str = "lab") -> list[str]:
+    """Command line of JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``), no token,
+    with the front-end application exposed as ``window.jupyterapp``."""
+    app_class = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     return [
         str(BIN / "jupyter"),
-        "lab",
+        app,
         "--no-browser",
         f"--port={port}",
         "--ip=127.0.0.1",
@@ -165,7 +175,7 @@ def lab_command(port: int, root: Path) -> list[str]:
         "--IdentityProvider.token=",
         "--ServerApp.password=",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
+        f"--{app_class}.expose_app_in_browser=True",
     ]
 
 

@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from servers import Server, free_port, lab_command, save_screenshot, wait_for, write_notebook
+from servers import (
+    KERNEL_IDLE,
+    Server,
+    free_port,
+    jupyter_command,
+    save_screenshot,
+    wait_for,
+    write_notebook,
+)
 from widget_page import STARS_CELL, settled
 
 pytestmark = pytest.mark.browser
@@ -26,15 +34,9 @@ def lab(tmp_path_factory, jupyter_env):
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
     port = free_port()
-    server = Server(lab_command(port, root), port, root, jupyter_env, root / "lab.log")
+    server = Server(jupyter_command(port, root), port, root, jupyter_env, root / "lab.log")
     yield server
     server.stop()
-
-
-KERNEL_IDLE = """() => {
-  const w = window.jupyterapp?.shell?.currentWidget;
-  return w?.sessionContext?.session?.kernel?.status === 'idle';
-}"""
 
 
 def test_renders_in_jupyterlab_dark_theme(page, lab, screenshots):
