@@ -1,5 +1,6 @@
 // The widget's synced traits (Python: src/snapscope/widgets/_image_widget.py) as seen in JS.
 import type { AnyModel } from "@anywidget/types";
+import type { TileReplyMsg } from "./protocol";
 
 /** WCS grid (Python: widgets/_wcsgrid.py): gnomonic xi/eta (radians) on a pixel grid. */
 export interface WcsGridTrait {
@@ -65,12 +66,16 @@ export interface CatalogTrait {
   y: DataView;
 }
 
+/** The overview tile of the last loaded image, carried by the widget state. */
+export type OverviewTrait = TileReplyMsg & { buffer: DataView };
+
 export interface Traits {
   _images: Record<string, ImageTrait>;
   _displayed: string;
   _displays: Record<string, DisplayTrait>;
   _view: ViewTrait | null;
   _catalogs: CatalogTrait[];
+  _overview: OverviewTrait | null;
   _viewer_size: [number, number];
   _last_error: string;
   show_mask: boolean;

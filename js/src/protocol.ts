@@ -1,7 +1,6 @@
 // Message kinds of the tile protocol. Twin of src/snapscope/widgets/_protocol.py (same names,
 // same values); tests/unit/test_widget_protocol.py compares the two files.
-export const PROTOCOL_VERSION = 1;
-export const MSG_READY = "ready";
+export const PROTOCOL_VERSION = 2;
 export const MSG_TILE = "tile";
 export const MSG_CANCEL = "cancel";
 export const MSG_CLICK = "click";
@@ -25,7 +24,7 @@ export interface TileRequestMsg extends TileAddress {
   id: number;
 }
 
-/** Reply header: the address, the request id (null when pushed) and the encoding header. */
+/** Reply header: the address, the request id (null for the `_overview` trait) and the encoding header. */
 export interface TileReplyMsg extends TileAddress {
   kind: typeof MSG_TILE;
   id: number | null;

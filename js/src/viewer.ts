@@ -2,7 +2,7 @@
 // first, so a blurry picture shows while finer tiles load), asks the scheduler for missing tiles
 // and mirrors pans/zooms into the `_view` trait.
 import type { ImageTrait, Model, ViewTrait } from "./model";
-import { MSG_CLICK, MSG_ERROR, MSG_READY, MSG_TILE, PLANE_DATA, PLANE_MASK, type Plane, type TileAddress } from "./protocol";
+import { MSG_CLICK, MSG_ERROR, MSG_TILE, PLANE_DATA, PLANE_MASK, type Plane, type TileAddress, type TileReplyMsg } from "./protocol";
 import { lutFromTrait, themeRgba } from "./render/colormaps";
 import { CanvasRenderer } from "./render/canvas";
 import { GlRenderer } from "./render/gl";
@@ -55,6 +55,7 @@ export class Viewer {
     this.on("change:_images change:_displayed change:_view", () => this.sync());
     this.on("change:_displays", () => this.syncDisplays());
     this.on("change:_catalogs", () => this.syncCatalogs());
+    this.on("change:_overview", () => this.takeOverview());
     this.on("change:show_mask", () => this.request());
     this.on("change:_last_error", () => (this.dom.error.textContent = model.get("_last_error")));
     this.on("change:height", () => (this.dom.stage.style.height = model.get("height")));
@@ -74,9 +75,7 @@ export class Viewer {
     this.syncCatalogs();
     this.syncDisplays();
     this.sync();
-    const img = this.image();
-    if (img) this.sched.expect(this.overview(img, PLANE_DATA));
-    model.send({ kind: MSG_READY });
+    this.takeOverview();
     this.dom.root.dataset.readyAt = String(performance.timeOrigin + performance.now());
   }
 
@@ -271,20 +270,33 @@ export class Viewer {
     if (grid) this.dom.root.dataset.cursorSky = grid.pixelToSky(x, y).join(",");
   }
 
+  /** Cache the overview tile that came with the state (no request needed). */
+  private async takeOverview(): Promise<void> {
+    const o = this.model.get("_overview");
+    if (!o || this.cache.has(o)) return;
+    this.sched.expect(o); // not to be requested while it decodes
+    await this.store(o, o.buffer);
+  }
+
+  /** Decode a tile and cache it, if its image is still loaded. */
+  private async store(msg: TileReplyMsg, buffer: DataView): Promise<void> {
+    const addr: TileAddress = { key: msg.key, plane: msg.plane, level: msg.level, tx: msg.tx, ty: msg.ty };
+    const values = await decodeTile(msg as TileHeader, buffer);
+    this.sched.resolve(addr);
+    if (this.signal.aborted || !this.model.get("_images")[addr.key]) return;
+    this.cache.put({ ...addr, width: msg.shape[1], height: msg.shape[0], values });
+    this.dom.root.dataset.received = String(Number(this.dom.root.dataset.received ?? 0) + 1);
+    this.updateReadout();
+    this.request();
+  }
+
   private async onMessage(msg: any, buffers: DataView[]): Promise<void> {
     if (msg?.kind === MSG_ERROR) {
       if (msg.id != null) this.sched.fail(msg.id);
       this.dom.error.textContent = String(msg.error).trim().split("\n").pop() ?? "";
       this.request();
     } else if (msg?.kind === MSG_TILE && buffers?.length === 1) {
-      const addr: TileAddress = { key: msg.key, plane: msg.plane, level: msg.level, tx: msg.tx, ty: msg.ty };
-      const values = await decodeTile(msg as TileHeader, buffers[0]);
-      this.sched.resolve(addr);
-      if (this.signal.aborted || !this.model.get("_images")[addr.key]) return;
-      this.cache.put({ ...addr, width: msg.shape[1], height: msg.shape[0], values });
-      this.dom.root.dataset.received = String(Number(this.dom.root.dataset.received ?? 0) + 1);
-      this.updateReadout();
-      this.request();
+      await this.store(msg as TileReplyMsg, buffers[0]);
     }
   }
 

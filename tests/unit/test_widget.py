@@ -54,23 +54,41 @@ def test_constructible_without_arguments_and_bundle_exists():
     assert w.image_labels == ()
 
 
-def test_load_sends_one_state_update_then_the_overview_once_a_view_exists(sky):
+def test_load_sends_one_state_update_with_the_overview_tile(sky):
     w = RecordingWidget()
     states = []
-    w.comm.send = lambda data=None, metadata=None, buffers=None: states.append(data)
+    w.comm.send = lambda data=None, metadata=None, buffers=None: states.append((data, buffers))
     w.load_image(sky)
-    assert w.sent == []  # no view has rendered yet: its "ready" will ask
-    updates = [s for s in states if s and s.get("method") == "update"]
+    assert w.sent == []  # no message: the overview is part of the state
+    updates = [(d, b) for d, b in states if d and d.get("method") == "update"]
     assert len(updates) == 1
-    assert {"_images", "_displayed", "_displays", "_view"} <= set(updates[0]["state"])
-    w.browser({"kind": "ready"})
-    w.sent.clear()
-    w.load_image(sky * 2)
-    ((content, buffers),) = w.sent
+    state, buffers = updates[0]
+    assert {"_images", "_displayed", "_displays", "_view", "_overview"} <= set(state["state"])
+    overview = w._overview
+    assert overview["buffer"] in [bytes(b) for b in buffers]  # a binary buffer, not base64
     img = w._images[w._displayed]
-    assert content["kind"] == MSG_TILE and content["id"] is None
-    assert content["level"] == len(img["levels"]) - 1 == 2
-    assert len(buffers) == 1 and isinstance(buffers[0], bytes | memoryview)
+    assert overview["kind"] == MSG_TILE and overview["id"] is None
+    assert overview["key"] == w._displayed
+    assert overview["level"] == len(img["levels"]) - 1 == 2
+    expected = w.tiles.pyramid(w._entries["default"]).overview()
+    np.testing.assert_array_equal(
+        decode_tile(overview, overview["buffer"]), expected.astype(np.float16).astype(np.float32)
+    )
+
+
+def test_overview_of_a_big_uncached_image_is_left_to_a_request(monkeypatch, sky):
+    from snapscope.widgets import _tile_server
+
+    monkeypatch.setattr(_tile_server, "EAGER_OVERVIEW_PIXELS", sky.size - 1)
+    w = RecordingWidget()
+    w.load_image(sky)
+    assert w._overview is None and w.sent == []
+    pyr = w.tiles.pyramid(w._entries["default"])
+    tile_request(w, 1, level=pyr.top_level)
+    ((content, _),) = w.sent
+    assert content["kind"] == MSG_TILE and content["level"] == pyr.top_level
+    w.load_image(sky)  # the overview is cached now: cheap, so it is part of the state
+    assert w._overview["level"] == pyr.top_level
 
 
 def test_tile_request_is_answered_with_header_and_one_buffer(sky):
@@ -157,24 +175,12 @@ def test_custom_messages_arrive_through_the_ipywidgets_comm_path(sky):
     assert [c["id"] for c, _ in w.replies(MSG_TILE)] == [3]
 
 
-def test_ready_pushes_the_overview_again(sky):
-    w = RecordingWidget()
-    w.browser({"kind": "ready"})
-    assert w.sent == []  # no image yet: nothing to push
-    w.load_image(sky)
-    w.sent.clear()
-    w.browser({"kind": "ready"})
-    ((content, _),) = w.sent
-    assert content["id"] is None and content["level"] == 2
-
-
 def test_closed_comm_does_not_raise(sky):
     w = ImageWidget()
     w.load_image(sky)
     key = w._displayed
     w.close()
     w._on_browser_msg(w, {"kind": "tile", "id": 1, "key": key, "level": 0, "tx": 0, "ty": 0}, [])
-    w._on_browser_msg(w, {"kind": "ready"}, [])
 
 
 def test_two_widgets_share_the_pyramid_of_one_image(sky):
@@ -193,9 +199,7 @@ def test_all_nan_image():
     w = RecordingWidget()
     w.load_image(np.full((40, 60), np.nan, np.float32))
     assert w._displays[w._displayed]["vmin"] < w._displays[w._displayed]["vmax"]
-    w.browser({"kind": "ready"})
-    ((content, buffers),) = w.sent
-    assert np.isnan(decode_tile(content, buffers[0])).all()
+    assert np.isnan(decode_tile(w._overview, w._overview["buffer"])).all()
 
 
 @pytest.mark.parametrize("shape", [(1, 700), (700, 1), (1, 1)])

@@ -1,8 +1,8 @@
 // Which tiles to ask the kernel for, and when. `update(wanted)` takes the tiles the current view
 // needs, in priority order (overview first, then nearest to the centre): it cancels in-flight
 // requests that are no longer wanted, forgets requests that timed out, and sends new requests
-// until `maxInflight` are outstanding. Pushed tiles (the overview after load_image) are
-// `expect`ed, not requested, so they are not fetched twice.
+// until `maxInflight` are outstanding. Tiles on their way without a request (the overview that
+// came with the widget state, while it decodes) are `expect`ed, so they are not fetched twice.
 import { MSG_CANCEL, MSG_TILE, tileId, type TileAddress, type TileRequestMsg } from "../protocol";
 
 interface Pending {

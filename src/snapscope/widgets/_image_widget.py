@@ -1,9 +1,12 @@
 """``ImageWidget``: a tile-streaming image viewer implementing the AIDA 0.3.0 interface.
 
 State lives in traits (``_images``, ``_displayed``, ``_displays``, ``_view``, ``_catalogs``,
-``show_mask``…), so a re-rendered view finds everything it needs; pixels travel only as tiles
-pulled by the browser (see ``_protocol.py`` and ``_tile_server.py``). ``load_image`` changes all
-traits inside ``hold_sync`` (one state message), then pushes the overview tile.
+``show_mask``…), so a re-rendered view finds everything it needs; pixels travel as tiles pulled
+by the browser (see ``_protocol.py`` and ``_tile_server.py``), except the overview tile of the
+last loaded image, which is part of the state (``_overview``): a view draws its first picture
+as soon as it exists, with no request round trip, even while the kernel is busy (a message sent
+before a view exists would be lost, and the kernel reads browser messages only when idle).
+``load_image`` changes all traits inside ``hold_sync`` (one state message).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ._display import DisplayMixin
 from ._errors import ErrorLog
 from ._inputs import ImageEntry, make_entry
 from ._labels import resolve_label
-from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_READY, MSG_TILE, PLANE_DATA, ProtocolError
+from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_TILE, ProtocolError
 from ._tile_server import TileServer
 from ._viewport import ViewportMixin, pixel_view
 from ._wcsgrid import wcs_grid
@@ -58,6 +61,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
     _displays = t.Dict().tag(sync=True)
     _view = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _catalogs = t.List().tag(sync=True)
+    _overview = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _viewer_size = t.List([600, 480]).tag(sync=True)
     _last_error = t.Unicode("").tag(sync=True)
     #: Show flagged / masked pixels in red.
@@ -81,7 +85,6 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         self._catalog_styles: dict = {}
         self._click_callbacks: list[Callable[[dict], Any]] = []
         self._from_python = False
-        self._view_seen = False
         self.errors = ErrorLog()
         self.tiles = TileServer(
             self._send_message,
@@ -177,9 +180,8 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
             _displays=self._display_traits(),
             _view=self._view_trait(entry),
             _catalogs=self._catalog_trait(entry.wcs),
+            _overview=self.tiles.overview_state(entry),
         )
-        if self._view_seen:  # else no view listens yet: its "ready" will fetch the overview
-            self.tiles.push(entry)
 
     def get_image(self, image_label: str | None = None, **kwargs: Any) -> Any:
         """Return what was loaded under a label (an ``Image`` for FITS paths).
@@ -330,11 +332,6 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
                 self.tiles.request(content)
             elif kind == MSG_CANCEL:
                 self.tiles.cancel(content)
-            elif kind == MSG_READY:
-                self._view_seen = True
-                entry = self._entry_by_key(self._displayed)
-                if entry is not None:
-                    self.tiles.push(entry, PLANE_DATA)
             elif kind == MSG_CLICK:
                 self._click(content)
             else:

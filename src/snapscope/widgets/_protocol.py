@@ -4,7 +4,6 @@ Twin of ``js/src/protocol.ts``: every ``MSG_*`` and ``PLANE_*`` constant here ha
 and value there, and ``tests/unit/test_widget_protocol.py`` compares the two files.
 
 Browser → kernel (custom messages, JSON only)
-    ``{"kind": "ready"}``: a view has rendered; the kernel pushes the overview tile.
     ``{"kind": "tile", "id": int, "key": str, "plane": "data"|"mask", "level": int,
     "tx": int, "ty": int}``
     ``{"kind": "cancel", "ids": [int, ...]}``: drop requests not answered yet.
@@ -12,8 +11,11 @@ Browser → kernel (custom messages, JSON only)
 
 Kernel → browser
     ``{"kind": "tile", "id": int|None, "key", "plane", "level", "tx", "ty", **encode_header}`` plus
-    exactly one binary buffer with the tile values (``id`` is None for pushed tiles), or
+    exactly one binary buffer with the tile values, or
     ``{"kind": "error", "id": int|None, "error": traceback}`` so that no request waits forever.
+
+The overview tile of the last loaded image is not a message but the ``_overview`` trait: the
+same content (``id`` None) plus ``"buffer"``, so a new view draws it without asking.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "MSG_READY",
     "MSG_TILE",
     "MSG_CANCEL",
     "MSG_CLICK",
@@ -36,8 +37,7 @@ __all__ = [
     "parse_cancel",
 ]
 
-PROTOCOL_VERSION = 1
-MSG_READY = "ready"
+PROTOCOL_VERSION = 2
 MSG_TILE = "tile"
 MSG_CANCEL = "cancel"
 MSG_CLICK = "click"
@@ -58,7 +58,7 @@ class TileRequest:
     Attributes
     ----------
     id : int or None
-        The browser's request id, echoed in the reply (None for pushed tiles).
+        The browser's request id, echoed in the reply (None for the overview in ``_overview``).
     key : str
         The image key (``_images`` trait) the tile belongs to.
     plane : str

@@ -32,7 +32,11 @@ from ._protocol import (
 )
 from ._pyramids import pyramid
 
-__all__ = ["TileServer"]
+__all__ = ["TileServer", "EAGER_OVERVIEW_PIXELS"]
+
+#: Images up to this many pixels get their overview computed by ``load_image`` (a 4088² FITS
+#: file from the page cache: ~0.1 s); bigger ones only when it is already cached.
+EAGER_OVERVIEW_PIXELS = 1 << 25
 
 Send = Callable[[dict[str, Any], list[bytes]], None]
 
@@ -107,10 +111,20 @@ class TileServer:
                 if self._pending.pop(rid, None) is not None:
                     self.stats["cancelled"] += 1
 
-    def push(self, entry: ImageEntry, plane: str = PLANE_DATA) -> None:
-        """Send the overview (top-level) tile of an image without being asked."""
-        top = self.pyramid(entry, plane).top_level
-        self.answer(TileRequest(None, entry.key, plane, top, 0, 0))
+    def overview_state(self, entry: ImageEntry) -> dict[str, Any] | None:
+        """The overview tile of an image as a trait value (reply header plus ``"buffer"``).
+
+        Synced with the widget state, it reaches a view when the view is created, with no
+        request round trip and even while the kernel is busy. None when computing it would
+        make ``load_image`` slow (a big image whose overview is not cached): the browser
+        then asks for it like any tile.
+        """
+        pyr = self.pyramid(entry)
+        ny, nx = pyr.shape
+        if not pyr.overview_ready and ny * nx > EAGER_OVERVIEW_PIXELS:
+            return None
+        content, payload = self.encoded(TileRequest(None, entry.key, PLANE_DATA, pyr.top_level, 0, 0))
+        return {**content, "buffer": payload}
 
     @property
     def pending(self) -> int:
@@ -159,29 +173,29 @@ class TileServer:
             self._pending.clear()
             self._wake.notify_all()
 
-    def answer(self, req: TileRequest) -> None:
-        """Compute, encode and send one tile, or an error reply."""
-        try:
-            entry = self._lookup(req.key)
-            if entry is None:
-                raise ProtocolError(f"no image with key {req.key!r} is loaded in this widget")
-            pyr = self.pyramid(entry, req.plane)
-            if req.level >= pyr.n_levels:
-                raise ProtocolError(
-                    f"level {req.level} does not exist (levels 0..{pyr.n_levels - 1})"
-                )
-            h, w = pyr.level_shape(req.level)
-            nty, ntx = -(-h // self.tile_size), -(-w // self.tile_size)
-            if req.tx >= ntx or req.ty >= nty:
-                raise ProtocolError(
-                    f"tile ({req.tx}, {req.ty}) is outside level {req.level} ({ntx} × {nty} tiles)"
-                )
-            values = pyr.tile(req.level, req.tx, req.ty)
-            dtype = self.dtype if req.plane == PLANE_DATA else "float16"
-            header, payload = encode_tile(values, dtype, compress=self.compress)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
-            self.error(req.id, exc)
-            return
+    def encoded(self, req: TileRequest) -> tuple[dict[str, Any], bytes]:
+        """Compute and encode one tile: the reply's content and its one buffer.
+
+        Raises
+        ------
+        ProtocolError
+            For an unknown image key, level or tile.
+        """
+        entry = self._lookup(req.key)
+        if entry is None:
+            raise ProtocolError(f"no image with key {req.key!r} is loaded in this widget")
+        pyr = self.pyramid(entry, req.plane)
+        if req.level >= pyr.n_levels:
+            raise ProtocolError(f"level {req.level} does not exist (levels 0..{pyr.n_levels - 1})")
+        h, w = pyr.level_shape(req.level)
+        nty, ntx = -(-h // self.tile_size), -(-w // self.tile_size)
+        if req.tx >= ntx or req.ty >= nty:
+            raise ProtocolError(
+                f"tile ({req.tx}, {req.ty}) is outside level {req.level} ({ntx} × {nty} tiles)"
+            )
+        values = pyr.tile(req.level, req.tx, req.ty)
+        dtype = self.dtype if req.plane == PLANE_DATA else "float16"
+        header, payload = encode_tile(values, dtype, compress=self.compress)
         content = {
             **header,
             "kind": MSG_TILE,
@@ -192,6 +206,15 @@ class TileServer:
             "tx": req.tx,
             "ty": req.ty,
         }
+        return content, payload
+
+    def answer(self, req: TileRequest) -> None:
+        """Compute, encode and send one tile, or an error reply."""
+        try:
+            content, payload = self.encoded(req)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
+            self.error(req.id, exc)
+            return
         self._send(content, [payload])
         self.stats["sent"] += 1
         self.stats["bytes"] += len(payload)
