@@ -251,3 +251,13 @@ def test_light_curve_links_by_table_row(photometry):
     assert scatter.selected is None
     lc.method.value = "aperture"
     assert all(photometry["method"][lc.points["H158"][1]] == "aperture")
+
+
+def test_table_and_thumbnail_views_share_one_redraw_helper():
+    from snapscope.widgets._views import DataTable, Thumbnails
+
+    for view in (DataTable, Thumbnails):
+        esm = view._esm
+        assert esm.count("function redrawOnChange(") == 1  # the shared prelude, once
+        assert esm.count("redrawOnChange(") == 2 and esm.rstrip().endswith("export default { render };")
+        assert "queueMicrotask" not in esm.split("export default")[0].split("function render")[1]

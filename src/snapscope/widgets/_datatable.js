@@ -81,22 +81,11 @@ function render({ model, el }) {
     root.dataset.highlighted = String(highlighted);
   }
 
-  const names = ["columns", "rows", "selected", "highlighted", "sort", "height", "empty_text"];
-  // one message may change several traits: draw once, after all of them changed
-  let queued = false;
-  const schedule = () => {
-    if (queued) return;
-    queued = true;
-    queueMicrotask(() => {
-      queued = false;
-      draw();
-    });
-  };
-  for (const n of names) model.on(`change:${n}`, schedule);
-  draw();
-  return () => {
-    for (const n of names) model.off(`change:${n}`, schedule);
-  };
+  return redrawOnChange(
+    model,
+    ["columns", "rows", "selected", "highlighted", "sort", "height", "empty_text"],
+    draw,
+  );
 }
 
 export default { render };

@@ -63,21 +63,13 @@ function render({ model, el }) {
     if (focus) focus.scrollIntoView({ block: "nearest" });
   }
 
-  const names = ["items", "images", "thumb_px", "selected", "highlighted", "height"];
-  // one message may change several traits: draw once, after all of them changed
-  let queued = false;
-  const schedule = () => {
-    if (queued) return;
-    queued = true;
-    queueMicrotask(() => {
-      queued = false;
-      draw();
-    });
-  };
-  for (const n of names) model.on(`change:${n}`, schedule);
-  draw();
+  const stop = redrawOnChange(
+    model,
+    ["items", "images", "thumb_px", "selected", "highlighted", "height"],
+    draw,
+  );
   return () => {
-    for (const n of names) model.off(`change:${n}`, schedule);
+    stop();
     for (const u of urls) URL.revokeObjectURL(u);
   };
 }

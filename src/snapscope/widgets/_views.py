@@ -8,7 +8,8 @@ Decisions
   ``sort``), so the state survives a page reload.
 * **Hand-written ESM, no build step.** ``_datatable.js`` and ``_thumbnails.js`` are ~100 lines
   each of plain browser JavaScript with no imports (nothing fetched at run time); they do not go
-  through the ImageWidget's esbuild bundle, so they can change independently of it.
+  through the ImageWidget's esbuild bundle, so they can change independently of it. What they
+  share (``_redraw.js``: draw once per message) is prepended to each module's text.
 * Thumbnails travel as binary buffers (a list of ``bytes`` traits), never base64.
 """
 
@@ -24,6 +25,11 @@ import traitlets as t
 __all__ = ["DataTable", "Thumbnails"]
 
 _HERE = Path(__file__).resolve().parent
+
+
+def _module(name: str) -> str:
+    """The ESM text of a view: the shared ``_redraw.js`` followed by the view's own file."""
+    return (_HERE / "_redraw.js").read_text() + (_HERE / name).read_text()
 
 
 class DataTable(anywidget.AnyWidget):
@@ -43,7 +49,7 @@ class DataTable(anywidget.AnyWidget):
         ``{"column": name, "descending": bool}``, set by header clicks.
     """
 
-    _esm = _HERE / "_datatable.js"
+    _esm = _module("_datatable.js")
     _css = _HERE / "_linked.css"
 
     columns = t.List(t.Dict()).tag(sync=True)
@@ -70,7 +76,7 @@ class Thumbnails(anywidget.AnyWidget):
         Index of the clicked / highlighted thumbnail (-1: none).
     """
 
-    _esm = _HERE / "_thumbnails.js"
+    _esm = _module("_thumbnails.js")
     _css = _HERE / "_linked.css"
 
     items = t.List(t.Dict()).tag(sync=True)
