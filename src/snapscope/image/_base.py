@@ -369,7 +369,9 @@ class Image(PathedObject):
         """Return a plane without loading it into memory (a memory map where possible).
 
         Cutouts, tiles and batch work slice this; only the rows touched are read. The array may
-        be big-endian and must be treated as read-only. None when the image has no such plane.
+        be big-endian and must be treated as read-only; a FITS plane stored with BZERO/BSCALE is
+        a :class:`~snapscope.image.ScaledPlane` (slices of it are scaled ndarrays). None when
+        the image has no such plane.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement get_data_view")
 

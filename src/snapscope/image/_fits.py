@@ -12,7 +12,8 @@ Differences from snappl, on purpose: a plane that would be the image HDU itself 
 data twice; ``save(which=…)`` writes only the planes asked for, noise and flags files get only WCS
 keywords (not the full image header), multi-extension files can be written, and every write is
 atomic (a temporary file renamed into place). Reading is lazy: header and shape never touch pixels,
-planes are memory-mapped (see :mod:`snapscope.image._fitsfile`).
+planes are memory-mapped, and a file's headers and WCS are parsed once per process, however many
+images of it are made (see :mod:`snapscope.image._fitscache`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import numpy as np
 
 from snapscope.exceptions import NoWCSError
 from snapscope.image._base import check_which
-from snapscope.image._fitsfile import FitsFile
+from snapscope.image._fitscache import FitsFile
 from snapscope.image._numpy import Numpy2DImage
+from snapscope.image._scaled import ScaledPlane
 
 __all__ = ["FITSImage", "strip_wcs_keywords"]
 
@@ -148,7 +150,9 @@ class FITSImage(Numpy2DImage):
             from astropy.io import fits
 
             return fits.Header()
-        return self._file(self.imagepath).header(self._imagehdu)
+        header = self._file(self.imagepath).header(self._imagehdu)
+        self._file_header = header
+        return header
 
     def set_fits_header(self, header: Any) -> None:
         """Replace the in-memory header (the file is not changed)."""
@@ -168,14 +172,17 @@ class FITSImage(Numpy2DImage):
 
     # WCS ----------------------------------------------------------------------
     def get_wcs(self, wcsclass: str | None = None) -> Any:
-        """Return the WCS (default ``AstropyWCS`` from the header; ``"GalsimWCS"`` also works)."""
-        from snapscope import wcs as wcsmod
+        """Return the WCS (default ``AstropyWCS`` from the header; ``"GalsimWCS"`` also works).
 
+        The ``AstropyWCS`` of a header read from the file is built once per file and process
+        (each image gets its own copy); changing that header in place afterwards does not
+        change the WCS, giving a header with :meth:`set_fits_header` does.
+        """
         if self._wcs is None and callable(self.__dict__.get("_wcs_factory")):
             self._wcs = self._wcs_factory()
         if wcsclass is None:
             if self._wcs is None:
-                self._wcs = wcsmod.AstropyWCS.from_header(self.get_fits_header())
+                self._wcs = self._header_wcs("AstropyWCS")
             return self._wcs
         if self._wcs is not None and type(self._wcs).__name__ == wcsclass:
             return self._wcs
@@ -183,12 +190,24 @@ class FITSImage(Numpy2DImage):
             raise TypeError(f"FITSImage doesn't know how to get a WCS of type {wcsclass}")
         if self._is_cutout:
             raise TypeError(f"a cutout can only give its {type(self.get_wcs()).__name__}")
-        self._wcs = getattr(wcsmod, wcsclass).from_header(self.get_fits_header())
+        self._wcs = self._header_wcs(wcsclass)
         return self._wcs
 
+    def _header_wcs(self, wcsclass: str) -> Any:
+        from snapscope import wcs as wcsmod
+
+        header = self.get_fits_header()
+        if wcsclass == "AstropyWCS" and header is self.__dict__.get("_file_header"):
+            return self._file(self.imagepath).wcs(self._imagehdu)
+        return getattr(wcsmod, wcsclass).from_header(header)
+
     # pixels -------------------------------------------------------------------
-    def get_data_view(self, which: str = "data") -> np.ndarray | None:
-        """Return a plane without loading it: the in-memory array if set, else a memory map."""
+    def get_data_view(self, which: str = "data") -> np.ndarray | ScaledPlane | None:
+        """Return a plane without loading it: the in-memory array if set, else a memory map.
+
+        A plane stored with BZERO/BSCALE/BLANK (e.g. uint32 flags stored as int32) is a
+        :class:`~snapscope.image.ScaledPlane`: slicing it reads and scales only those pixels.
+        """
         check_which(which)
         if which == "all":
             raise ValueError("get_data_view takes one plane: 'data', 'noise' or 'flags'")
@@ -204,7 +223,12 @@ class FITSImage(Numpy2DImage):
         return np.array(view, dtype=view.dtype.newbyteorder("="))
 
     def free(self) -> None:
-        """Drop loaded planes and close files (header and WCS are kept)."""
+        """Drop loaded planes and forget which version of the files was read.
+
+        Header and WCS are kept, and arrays handed out stay valid. The next read sees the
+        files as they are then (the process-wide cache of open files keeps at most
+        ``open_file_limit()`` files mapped).
+        """
         super().free()
         for f in self._files.values():
             f.close()
@@ -265,7 +289,11 @@ class FITSImage(Numpy2DImage):
             wcs_header = self.get_wcs().to_fits_header()
         except NoWCSError:
             wcs_header = None
-        return write_planes(self.get_fits_header(), wcs_header, arrays, targets, planes,
-                            overwrite=overwrite)
+        written = write_planes(self.get_fits_header(), wcs_header, arrays, targets, planes,
+                               overwrite=overwrite)
+        for path in written:  # this image wrote them: reading them again is no version mix-up
+            if path in self._files:
+                self._files[path].close()
+        return written
 
 

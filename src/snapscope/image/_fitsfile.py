@@ -1,13 +1,17 @@
-"""Low-level FITS access: headers without pixels, memory-mapped planes, gzip decompressed once.
+"""Low-level FITS reading: header layouts without pixels, and gzip files decompressed once.
 
-* Headers are read with ``astropy.io.fits`` lazily (``lazy_load_hdus``): asking for the header of
-  HDU 1 of an OU2024 ``.fits.gz`` decompresses only up to that header (a few ms), never the pixels.
-* Planes are memory maps (``memmap=True``), so a cutout or a tile reads only the rows it touches.
-  Planes with BZERO/BSCALE scaling (e.g. uint32 DQ stored as int32) cannot be mapped; astropy
-  scales them in memory once per open file.
-* A gzip-compressed file is decompressed once per process into a private temporary directory
-  (removed at exit) and memory-mapped from there. astropy's ``.section`` on ``.fits.gz`` takes
-  minutes (it re-decompresses from the start for every section) and is never used.
+* :func:`read_layout` walks the headers of an uncompressed file (any object with ``read``,
+  ``seek`` and ``tell``, e.g. an ``mmap``), skipping each HDU's data, and records where every
+  HDU's data starts: that is all a memory map of a plane needs.
+* :func:`gzip_header_text` finds the header of one HDU of a ``.fits.gz`` file by decompressing
+  only up to that header: the primary HDU of OU2024 files holds no data, so the SCI header is
+  found after a few kB (astropy decompresses the whole file to give a header: 0.4 s).
+* A gzip-compressed file's pixels come from a copy decompressed once per process into a private
+  temporary directory (removed at exit). astropy's ``.section`` on ``.fits.gz`` takes minutes
+  (it re-decompresses from the start for every section) and is never used.
+
+Opening files, parsing the headers and WCS once per process and mapping the planes is the job
+of :mod:`snapscope.image._fitscache`.
 """
 
 from __future__ import annotations
@@ -19,19 +23,18 @@ import os
 import shutil
 import tempfile
 import threading
-import warnings
-import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from snapscope.exceptions import HDUError, ImageFileError
 
-from snapscope.exceptions import HDUError, ImageFileError, ImageFileNotFoundError
-
-__all__ = ["FitsFile", "decompressed_copy", "is_gzip", "walk_headers"]
+__all__ = ["HduLayout", "decompressed_copy", "find_hdu", "gzip_header_text", "is_gzip",
+           "read_layout", "walk_headers"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_BLOCK = 2880
 _lock = threading.Lock()
 _decompressed: dict[tuple, Path] = {}
 _key_locks: dict[tuple, threading.Lock] = {}
@@ -76,38 +79,6 @@ def decompressed_copy(path: Path) -> Path:
         return target
 
 
-def _open(path: Path, memmap: bool) -> Any:
-    from astropy.io import fits
-    from astropy.utils.exceptions import AstropyUserWarning
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AstropyUserWarning)
-            # denywrite: a true read-only map (readonly is copy-on-write, whose pages cannot be
-            # released, so a big image would stay resident after tiles were read from it)
-            return fits.open(path, memmap=memmap, lazy_load_hdus=True,
-                             mode="denywrite" if memmap else "readonly")
-    except FileNotFoundError:
-        raise ImageFileNotFoundError(f"image file not found: {path}") from None
-    except (OSError, ValueError, TypeError) as err:
-        raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
-
-
-def _hdu(hdul: Any, ext: int | str, path: Path) -> Any:
-    try:
-        return hdul[ext]
-    except (IndexError, KeyError):
-        names = []
-        for i, h in enumerate(hdul):
-            names.append(f"{i}:{h.name or '?'}")
-        raise HDUError(f"{path} has no HDU {ext!r}; it has {', '.join(names)}") from None
-    except (OSError, ValueError) as err:
-        raise ImageFileError(f"{path} is damaged (reading HDU {ext!r}): {err}") from err
-
-
-_BLOCK = 2880
-
-
 def _read_header_blocks(f: Any) -> bytes | None:
     """Read 2880-byte blocks up to and including the one with the END card (None at EOF)."""
     chunks = []
@@ -133,6 +104,15 @@ def _data_size(header: Any) -> int:
     return -(-size // _BLOCK) * _BLOCK
 
 
+def _walk(f: Any, parse: Callable[[bytes], Any]) -> Iterator[tuple[Any, bytes, int]]:
+    """Yield ``(parse(raw header), raw header, offset of the data)`` of each HDU, in order."""
+    while (raw := _read_header_blocks(f)) is not None:
+        header = parse(raw)
+        start = f.tell()
+        yield header, raw, start
+        f.seek(start + _data_size(header))
+
+
 def walk_headers(f: Any, parse: Callable[[bytes], Any]) -> Iterator[Any]:
     """Yield ``parse(raw header bytes)`` of each HDU of an open FITS stream, in order.
 
@@ -141,10 +121,8 @@ def walk_headers(f: Any, parse: Callable[[bytes], Any]) -> Iterator[Any]:
     a mapping with the structural keywords (``NAXIS``, ``NAXISn``, ``BITPIX``, ``PCOUNT``,
     ``GCOUNT``) as numbers.
     """
-    while (raw := _read_header_blocks(f)) is not None:
-        header = parse(raw)
+    for header, _, _ in _walk(f, parse):
         yield header
-        f.seek(_data_size(header), 1)
 
 
 def _astropy_header(raw: bytes) -> Any:
@@ -153,87 +131,88 @@ def _astropy_header(raw: bytes) -> Any:
     return fits.Header.fromstring(raw.decode("ascii", errors="replace"))
 
 
-def _gzip_header(path: Path, ext: int | str) -> Any:
-    """Header of HDU ``ext`` of a gzip FITS file, decompressing only up to that header.
+def _hdu_name(header: Any, index: int) -> str:
+    return str(header.get("EXTNAME", "PRIMARY" if index == 0 else "")).strip()
 
-    astropy decompresses the whole file for this (0.4 s for an OU2024 image); the primary HDU
-    of OU2024 files holds no data, so the SCI header is found after a few kB.
+
+@dataclass(frozen=True)
+class HduLayout:
+    """One HDU of an uncompressed FITS file.
+
+    Attributes
+    ----------
+    index : int
+        Position in the file (0: primary).
+    name : str
+        ``EXTNAME`` ('PRIMARY' for HDU 0 without one).
+    text : str
+        The raw header (parse it with ``fits.Header.fromstring`` for a private copy).
+    header : astropy.io.fits.Header
+        The header parsed once; shared, so never hand it out or change it.
+    data_offset : int
+        Byte offset of the HDU's data in the file.
     """
+
+    index: int
+    name: str
+    text: str
+    header: Any
+    data_offset: int
+
+
+def read_layout(f: Any, path: Path) -> list[HduLayout]:
+    """Return the HDUs of the uncompressed FITS file open as ``f`` (reads headers only).
+
+    Raises
+    ------
+    ImageFileError
+        If the file does not start with a FITS primary header or a header is truncated.
+    """
+    hdus: list[HduLayout] = []
+    try:
+        for index, (header, raw, start) in enumerate(_walk(f, _astropy_header)):
+            if index == 0 and header.get("SIMPLE") is not True:
+                raise ValueError("no SIMPLE card at the start")
+            text = raw.decode("ascii", errors="replace")
+            hdus.append(HduLayout(index, _hdu_name(header, index), text, header, start))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
+    if not hdus:
+        raise ImageFileError(f"{path} is not a readable FITS file: no FITS header found")
+    return hdus
+
+
+def _matches(ext: int | str, index: int, name: str) -> bool:
+    return ext == index or (isinstance(ext, str) and ext.upper() == name.upper())
+
+
+def find_hdu(hdus: list[HduLayout], ext: int | str, path: Path) -> HduLayout:
+    """Return the HDU ``ext`` (index or case-insensitive EXTNAME) of ``hdus``.
+
+    Raises
+    ------
+    HDUError
+        If there is no such HDU; the message lists the HDUs the file has.
+    """
+    for hdu in hdus:
+        if _matches(ext, hdu.index, hdu.name):
+            return hdu
+    seen = ", ".join(f"{h.index}:{h.name or '?'}" for h in hdus)
+    raise HDUError(f"{path} has no HDU {ext!r}; it has {seen}")
+
+
+def gzip_header_text(path: Path, ext: int | str) -> str:
+    """Raw header of HDU ``ext`` of a gzip FITS file, decompressing only up to that header."""
     seen = []
     try:
         with gzip.open(path, "rb") as f:
-            for index, header in enumerate(walk_headers(f, _astropy_header)):
-                name = str(header.get("EXTNAME", "PRIMARY" if index == 0 else "")).strip()
+            for index, (header, raw, _) in enumerate(_walk(f, _astropy_header)):
+                name = _hdu_name(header, index)
                 seen.append(f"{index}:{name or '?'}")
-                if ext == index or (isinstance(ext, str) and ext.upper() == name.upper()):
-                    return header
+                if _matches(ext, index, name):
+                    return raw.decode("ascii", errors="replace")
     except (OSError, EOFError, ValueError, KeyError) as err:
         raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
     if not seen:
         raise ImageFileError(f"{path} is not a readable FITS file: no FITS header found")
     raise HDUError(f"{path} has no HDU {ext!r}; it has {', '.join(seen)}")
-
-
-class FitsFile:
-    """One FITS file on disk: headers of any HDU, and memory-mapped image planes.
-
-    Parameters
-    ----------
-    path : Path
-        The file (plain, or gzip-compressed).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._hdul = None
-        self._lock = threading.RLock()
-
-    def header(self, ext: int | str) -> Any:
-        """Return a copy of the header of HDU ``ext`` without reading any pixels."""
-        if not self.path.exists():
-            raise ImageFileNotFoundError(f"image file not found: {self.path}")
-        if is_gzip(self.path):
-            return _gzip_header(self.path, ext)
-        with _open(self.path, memmap=False) as hdul:
-            return _hdu(hdul, ext, self.path).header.copy()
-
-    def plane(self, ext: int | str) -> np.ndarray:
-        """Return HDU ``ext``'s 2-D data as a read-only array.
-
-        A memory map, except for scaled planes (BZERO/BSCALE, e.g. uint32 stored as int32),
-        which are read into memory once.
-        """
-        with self._lock:
-            if self._hdul is None:
-                if not self.path.exists():
-                    raise ImageFileNotFoundError(f"image file not found: {self.path}")
-                self._local = decompressed_copy(self.path) if is_gzip(self.path) else self.path
-                self._hdul = _open(self._local, memmap=True)
-                self._scaled: dict[Any, np.ndarray] = {}
-                self._finalizer = weakref.finalize(self, self._hdul.close)
-            hdu = _hdu(self._hdul, ext, self.path)
-            scaled = ext in self._scaled or any(k in hdu.header for k in ("BZERO", "BSCALE", "BLANK"))
-            try:
-                if not scaled:
-                    data = hdu.data
-                elif ext in self._scaled:
-                    data = self._scaled[ext]
-                else:
-                    with _open(self._local, memmap=False) as hdul:
-                        data = self._scaled[ext] = _hdu(hdul, ext, self.path).data
-            except (OSError, ValueError, TypeError) as err:
-                raise ImageFileError(f"cannot read the pixels of HDU {ext!r} of {self.path}: {err}") from err
-        if data is None or getattr(data, "ndim", 0) != 2:
-            shape = None if data is None else data.shape
-            raise HDUError(f"HDU {ext!r} of {self.path} holds no 2-D image (shape {shape})")
-        view = data.view()
-        view.flags.writeable = False
-        return view
-
-    def close(self) -> None:
-        """Close the memory-mapped file (views handed out stay valid while referenced)."""
-        with self._lock:
-            if self._hdul is not None:
-                self._finalizer()
-                self._hdul = None
-                self._scaled = {}
