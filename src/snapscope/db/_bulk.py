@@ -1,7 +1,8 @@
 """Columnar bulk writes into ``l2image`` with COPY (binary), one transaction per call.
 
 :func:`prepare` validates and completes column arrays (ids, centres, spatial cells, all
-vectorised in numpy); :func:`copy_rows` streams them with ``COPY ... FROM STDIN (FORMAT BINARY)``
+vectorised in numpy); :func:`copy_rows` streams them with ``COPY ... FROM STDIN (FORMAT BINARY)``,
+the payload built column-wise by :mod:`snapscope.db._copybin` (no per-row Python),
 either straight into ``l2image`` (a duplicate aborts everything: nothing is written) or, with
 ``skip_existing=True``, through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``, so
 two processes ingesting the same files at once still write each row once.
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from snapscope.db import _spatial
+from snapscope.db import _copybin, _spatial
 from snapscope.exceptions import DatabaseError
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "copy_rows",
     "save_columns",
     "new_ids",
+    "uuids",
+    "binary_payload",
     "merge_pending",
 ]
 
@@ -66,24 +69,36 @@ _FLOATS = ("mjd", "exptime", "position_angle")
 _INTS = ("sca", "width", "height")
 
 
-def new_ids(n: int) -> list[uuid.UUID]:
-    """``n`` random (version 4) UUIDs, made in bulk (~0.5 us each instead of ~7 for uuid4())."""
-    words = np.frombuffer(os.urandom(16 * n), np.uint64).reshape(n, 2).copy()
+def new_ids(n: int) -> np.ndarray:
+    """``n`` random (version 4) UUIDs as raw bytes, shape (n, 16) of uint8."""
+    words = np.frombuffer(os.urandom(16 * n), ">u8").reshape(n, 2).copy()
     words[:, 0] = (words[:, 0] & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
     words[:, 1] = (words[:, 1] & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
+    return words.view(np.uint8).reshape(n, 16)
+
+
+def uuids(raw: np.ndarray) -> list[uuid.UUID]:
+    """UUID objects of raw ids, shape (n, 16) of uint8 (as :func:`prepare` returns them)."""
+    return [uuid.UUID(bytes=bytes(row)) for row in raw]
+
+
+def _uuid_bytes(values: Sequence, what: str) -> np.ndarray:
+    """Raw bytes (n, 16) of UUIDs given as UUID or str; None gets a new random id."""
+    known: dict[Any, bytes] = {}
+    fresh = iter(new_ids(sum(v is None for v in values)))
     out = []
-    new, setattr_, unknown, cls = (
-        object.__new__,
-        object.__setattr__,
-        uuid.SafeUUID.unknown,
-        uuid.UUID,
-    )
-    for hi, lo in zip(words[:, 0].tolist(), words[:, 1].tolist(), strict=True):
-        u = new(cls)
-        setattr_(u, "int", (hi << 64) | lo)
-        setattr_(u, "is_safe", unknown)
-        out.append(u)
-    return out
+    for v in values:
+        if v is None:
+            out.append(next(fresh).tobytes())
+            continue
+        b = known.get(v)
+        if b is None:
+            try:
+                b = known[v] = (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes
+            except ValueError:
+                raise ValueError(f"bulk save: {what} {v!r} is not a UUID") from None
+        out.append(b)
+    return np.frombuffer(b"".join(out), np.uint8).reshape(len(values), 16)
 
 
 def _centres(ra_c: np.ndarray, dec_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,22 +109,61 @@ def _centres(ra_c: np.ndarray, dec_c: np.ndarray) -> tuple[np.ndarray, np.ndarra
     )
 
 
-def _opt(values: Sequence | None, n: int, conv: type) -> list:
-    """Column values converted to ``conv`` (None kept; NaN -> None for non-float columns)."""
+def _nullable(values: Sequence | None, n: int, dtype: type) -> np.ma.MaskedArray:
+    """A numeric column with NULLs masked: None is NULL, and NaN too for integer columns."""
+    if values is None:
+        return np.ma.masked_all(n, dtype)
+    if isinstance(values, np.ndarray) and values.dtype.kind in ("iu" if dtype is int else "fiu"):
+        return np.ma.MaskedArray(values.astype(dtype), mask=np.zeros(n, bool))
+    mask = np.array(
+        [v is None or (dtype is int and isinstance(v, float) and v != v) for v in values], bool
+    )
+    data = [0 if m else dtype(v) for v, m in zip(values, mask.tolist(), strict=True)]
+    return np.ma.MaskedArray(np.array(data, dtype), mask=mask)
+
+
+def _strings(values: Sequence | None, n: int) -> list[str | None]:
+    """A text column: None (and a float NaN, pandas' missing value) is NULL."""
     if values is None:
         return [None] * n
-    if isinstance(values, np.ndarray):
-        if conv is float and values.dtype.kind in "fiu":
-            return values.astype(float).tolist()
-        if conv is int and values.dtype.kind in "iu":
-            return values.astype(np.int64).tolist()
-        values = values.tolist()
-    out = []
-    for v in values:
-        if v is None or (conv is not float and isinstance(v, float) and v != v):
-            out.append(None)
-        else:
-            out.append(conv(v))
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
+def _check_rows(filepath: list, provs: Sequence, ra_c: np.ndarray, dec_c: np.ndarray) -> None:
+    """Raise ValueError naming the first row without filepath/provenance or a bad footprint."""
+    bad = ~_spatial.valid_footprints(ra_c, dec_c)
+    bad |= np.array([f is None for f in filepath], bool)
+    bad |= np.array([p is None for p in provs], bool)
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    why = (
+        "no filepath"
+        if filepath[i] is None
+        else "no provenance_id"
+        if provs[i] is None
+        else f"corners (00, 01, 11, 10) RA {ra_c[i].tolist()} Dec {dec_c[i].tolist()} "
+        "are not a convex quadrilateral smaller than a hemisphere"
+    )
+    raise ValueError(f"cannot save image {filepath[i]!r}: {why} ({int(bad.sum())} bad rows)")
+
+
+def _footprint_columns(ra_c: np.ndarray, dec_c: np.ndarray) -> dict[str, Any]:
+    """The computed spatial columns (:data:`COMPUTED`) of footprints with corners (N, 4)."""
+    out: dict[str, Any] = {}
+    v = _spatial.radec_to_xyz(ra_c, dec_c)
+    m = v.sum(axis=1)
+    m /= np.linalg.norm(m, axis=1)[:, None]
+    out["cap_x"], out["cap_y"], out["cap_z"] = m[:, 0], m[:, 1], m[:, 2]
+    # the convex footprint lies inside the cap that holds its corners; 1e-12 of slack for rounding
+    out["cap_cos"] = np.einsum("nki,ni->nk", v, m).min(axis=1) - 1e-12
+    normals = np.cross(v, np.roll(v, -1, axis=1))  # edge k: corner k -> k+1 (polygon order)
+    inward = np.sign(np.einsum("ni,ni->n", normals[:, 0], v[:, 2]))  # 3rd corner is inside edge 0
+    normals *= inward[:, None, None]
+    for k in range(4):
+        for a, axis in enumerate("xyz"):
+            out[f"e{k}{axis}"] = normals[:, k, a]
+    out["cells"] = _spatial.footprint_cells(ra_c, dec_c)
     return out
 
 
@@ -126,7 +180,9 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        Column name → list/array, plus ``cells`` as a list of lists of int.
+        Column name → values, in the caller's row order: ``id`` and ``provenance_id`` as raw
+        UUID bytes (N, 16) (see :func:`uuids`), numbers as arrays (masked where NULL), text as
+        lists, ``cells`` as the CSR pair of :func:`snapscope.db._spatial.footprint_cells`.
 
     Raises
     ------
@@ -139,40 +195,16 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"bulk save needs the columns {missing}")
     filepath = [None if f is None else str(f) for f in cols["filepath"]]
     n = len(filepath)
-    out: dict[str, Any] = {"filepath": filepath}
     ra_c = np.array([np.asarray(cols[c], dtype=float) for c in RA_CORNERS]).T.reshape(n, 4)
     dec_c = np.array([np.asarray(cols[c], dtype=float) for c in DEC_CORNERS]).T.reshape(n, 4)
     ra_c = ra_c % 360.0
-    bad = ~_spatial.valid_footprints(ra_c, dec_c)
-    bad |= np.array([f is None for f in filepath], bool)
-    provs = cols["provenance_id"]
-    bad |= np.array([p is None for p in provs], bool)
-    if bad.any():
-        i = int(np.argmax(bad))
-        why = (
-            "no filepath"
-            if filepath[i] is None
-            else "no provenance_id"
-            if provs[i] is None
-            else f"corners (00, 01, 11, 10) RA {ra_c[i].tolist()} Dec {dec_c[i].tolist()} "
-            "are not a "
-            "convex quadrilateral smaller than a hemisphere"
-        )
-        raise ValueError(f"cannot save image {filepath[i]!r}: {why} ({int(bad.sum())} bad rows)")
-    for k, c in enumerate(RA_CORNERS):
-        out[c] = ra_c[:, k]
-    for k, c in enumerate(DEC_CORNERS):
-        out[c] = dec_c[:, k]
+    _check_rows(filepath, cols["provenance_id"], ra_c, dec_c)
+    out: dict[str, Any] = {"filepath": filepath, "_n": n}
+    for k in range(4):
+        out[RA_CORNERS[k]], out[DEC_CORNERS[k]] = ra_c[:, k], dec_c[:, k]
     ids = cols.get("id")
-    if ids is None:
-        out["id"] = new_ids(n)
-    else:
-        fresh = iter(new_ids(sum(i is None for i in ids)))
-        out["id"] = [
-            next(fresh) if i is None else (i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)))
-            for i in ids
-        ]
-    out["provenance_id"] = [p if isinstance(p, uuid.UUID) else uuid.UUID(str(p)) for p in provs]
+    out["id"] = new_ids(n) if ids is None else _uuid_bytes(ids, "id")
+    out["provenance_id"] = _uuid_bytes(cols["provenance_id"], "provenance_id")
     cra, cdec = _centres(ra_c, dec_c)
     for name, fallback in (("ra", cra), ("dec", cdec)):
         given = cols.get(name)
@@ -182,30 +214,53 @@ def prepare(cols: Mapping[str, Any]) -> dict[str, Any]:
             arr = np.array([np.nan if v is None else v for v in given], dtype=float)
             out[name] = np.where(np.isfinite(arr), arr, fallback)
     for name in _FLOATS:
-        out[name] = _opt(cols.get(name), n, float)
+        out[name] = _nullable(cols.get(name), n, float)
     for name in _INTS:
-        out[name] = _opt(cols.get(name), n, int)
-    out["observation_id"] = _opt(cols.get("observation_id"), n, str)
-    out["band"] = _opt(cols.get("band"), n, str)
+        out[name] = _nullable(cols.get(name), n, int)
+    out["observation_id"] = _strings(cols.get("observation_id"), n)
+    out["band"] = _strings(cols.get("band"), n)
     fmt = cols.get("format")
-    out["format"] = [0] * n if fmt is None else [0 if f is None else int(f) for f in fmt]
-    v = _spatial.radec_to_xyz(ra_c, dec_c)
-    m = v.sum(axis=1)
-    m /= np.linalg.norm(m, axis=1)[:, None]
-    out["cap_x"], out["cap_y"], out["cap_z"] = m[:, 0], m[:, 1], m[:, 2]
-    # the convex footprint lies inside the cap that holds its corners; 1e-12 of slack for rounding
-    out["cap_cos"] = np.einsum("nki,ni->nk", v, m).min(axis=1) - 1e-12
-    normals = np.cross(v, np.roll(v, -1, axis=1))  # edge k: corner k -> k+1 (polygon order)
-    inward = np.sign(np.einsum("ni,ni->n", normals[:, 0], v[:, 2]))  # 3rd corner is inside edge 0
-    normals *= inward[:, None, None]
-    for k in range(4):
-        for a, axis in enumerate("xyz"):
-            out[f"e{k}{axis}"] = normals[:, k, a]
-    keys, offsets = _spatial.footprint_cells(ra_c, dec_c)
-    flat = keys.tolist()
-    out["cells"] = [flat[offsets[i] : offsets[i + 1]] for i in range(n)]
-    out["_n"] = n
+    out["format"] = np.zeros(n, int) if fmt is None else np.array(
+        [0 if f is None else int(f) for f in fmt], int
+    )
+    out.update(_footprint_columns(ra_c, dec_c))
     return out
+
+
+def _take_csr(keys: np.ndarray, offsets: np.ndarray, order: np.ndarray):
+    """Rows ``order`` of a CSR pair (keys, offsets), as a new CSR pair."""
+    counts = np.diff(offsets)[order]
+    new_offsets = np.zeros(len(order) + 1, np.int64)
+    np.cumsum(counts, out=new_offsets[1:])
+    src = np.repeat(offsets[:-1][order] - new_offsets[:-1], counts) + np.arange(new_offsets[-1])
+    return keys[src], new_offsets
+
+
+def _piece(value: Any, pgtype: str, order: np.ndarray) -> _copybin.Piece:
+    """The binary COPY piece of one prepared column, rows taken in ``order``."""
+    if pgtype == "int8[]":
+        return _copybin.int8_arrays(*_take_csr(*value, order))
+    if pgtype == "text":
+        return _copybin.text([value[i] for i in order.tolist()])
+    if pgtype == "uuid":
+        return _copybin.fixed(value[order], "u1")
+    dtype = {"float8": ">f8", "int4": ">i4", "int2": ">i2"}[pgtype]
+    null = np.ma.getmaskarray(value)[order] if np.ma.isMaskedArray(value) else None
+    return _copybin.fixed(np.ma.getdata(value)[order], dtype, null)
+
+
+def binary_payload(prepared: Mapping[str, Any]) -> tuple[list[str], bytes]:
+    """The binary COPY stream of prepared rows, and its column order.
+
+    Fixed-width columns come first (see :func:`snapscope.db._copybin.payload`). Rows are
+    written in the order of the sky cell of their centre, so footprints of one region share
+    heap pages and a position search reads few pages (measured on 1M rows stored in arrival
+    order: the ~1300 candidates of a deep-field point sat on ~1300 distinct pages).
+    """
+    order = np.argsort(_spatial.point_cells(prepared["ra"], prepared["dec"]), kind="stable")
+    pieces = {c: _piece(prepared[c], t, order) for c, t in COLUMNS}
+    names = sorted(pieces, key=lambda c: not _copybin.is_fixed(pieces[c]))
+    return names, _copybin.payload([pieces[c] for c in names])
 
 
 def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = False) -> list[str]:
@@ -234,10 +289,8 @@ def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = F
     import psycopg
     from psycopg import sql
 
-    names = [c for c, _ in COLUMNS]
-    types = [t for _, t in COLUMNS]
-    columns = [prepared[c] for c in names]
     n = prepared["_n"]
+    names, data = binary_payload(prepared)
     target = "l2image"
     if skip_existing:
         target = "_snapscope_stage"
@@ -249,12 +302,9 @@ def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = F
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(target), collist
     )
-    rows = zip(*[c.tolist() if isinstance(c, np.ndarray) else c for c in columns], strict=True)
     try:
         with conn.cursor() as cur, cur.copy(stmt) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
+            copy.write(data)
         if not skip_existing:
             return list(prepared["filepath"])
         written = conn.execute(

@@ -130,9 +130,10 @@ def save_image(image: Any, dbclient: Any = None) -> dict[str, Any]:
     prepared = _bulk.prepare(_rows_to_columns(rows))
     with get_client(dbclient).transaction() as conn:
         _bulk.copy_rows(conn, prepared)
+    (image_id,) = _bulk.uuids(prepared["id"])
     if getattr(image, "id", None) is None:
-        image.id = prepared["id"][0]
-    return _query.find_rows(dbclient=dbclient, id=prepared["id"][0])[0]
+        image.id = image_id
+    return _query.find_rows(dbclient=dbclient, id=image_id)[0]
 
 
 def bulk_save_images(images: Iterable[Any], dbclient: Any = None) -> int:
@@ -149,7 +150,7 @@ def bulk_save_images(images: Iterable[Any], dbclient: Any = None) -> int:
     with client.transaction() as conn:
         written = _bulk.copy_rows(conn, prepared)
     _bulk.merge_pending(client)
-    for im, new_id in zip(images, prepared["id"], strict=True):
+    for im, new_id in zip(images, _bulk.uuids(prepared["id"]), strict=True):
         if getattr(im, "id", None) is None:
             im.id = new_id
     return len(written)

@@ -257,7 +257,7 @@ def find_rows(
             with client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                 pid = resolve_provenance_id(cur, provenance, provenance_tag, process)
                 query, params = build_query(pid, kwargs)
-                return cur.execute(query, params).fetchall()
+                return cur.execute(query, params, binary=True).fetchall()
         except Exception as err:
             from snapscope.exceptions import DatabaseUnavailableError
 

@@ -47,6 +47,7 @@ __all__ = [
     "LEVEL_MAX",
     "radec_to_xyz",
     "footprint_cells",
+    "point_cells",
     "point_keys",
     "cone_keys",
     "valid_footprints",
@@ -97,14 +98,24 @@ def _uniq(face, level, i, j) -> np.ndarray:
     return np.left_shift(np.asarray(face, np.int64) + 8, 2 * np.asarray(level, np.int64)) + m
 
 
+def point_cells(ra, dec) -> np.ndarray:
+    """``uniq`` ids of the finest (LEVEL_MAX) cells containing positions in degrees.
+
+    Nearby positions get nearby ids (Morton order within a face): sorting rows by the cell of
+    their centre stores footprints of one sky region together.
+    """
+    p = radec_to_xyz(ra, dec).reshape(-1, 3)
+    d = p @ _N.T
+    face = np.argmax(d, axis=1)
+    dn = d[np.arange(len(p)), face]
+    u = np.einsum("ni,ni->n", p, _EU[face]) / dn
+    v = np.einsum("ni,ni->n", p, _EV[face]) / dn
+    return _uniq(face, LEVEL_MAX, _index(_t(u), LEVEL_MAX), _index(_t(v), LEVEL_MAX))
+
+
 def point_keys(ra: float, dec: float) -> list[int]:
     """E keys (``2*uniq``) of the cells containing one position, at every level 0..LEVEL_MAX."""
-    p = radec_to_xyz(ra, dec)
-    d = _N @ p
-    face = int(np.argmax(d))
-    u, v = (_EU[face] @ p) / d[face], (_EV[face] @ p) / d[face]
-    i, j = _index(_t(np.array([u, v])), LEVEL_MAX)
-    top = int(_uniq(face, LEVEL_MAX, i, j))
+    top = int(point_cells(ra, dec)[0])
     return [2 * (top >> (2 * k)) for k in range(LEVEL_MAX + 1)]
 
 
