@@ -10,6 +10,7 @@ the tile pyramid slices on demand.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,13 +140,15 @@ def make_entry(data: Any, label: str) -> ImageEntry:
         For data that are not 2-D or empty.
     """
     from astropy.io import fits
-    from astropy.nddata import NDData
 
+    # An NDData can exist only once astropy.nddata is imported; importing it here would cost
+    # ~0.3 s (it imports scipy.sparse) on every first load_image of an array or a file.
+    nddata = sys.modules.get("astropy.nddata")
     if isinstance(data, str | os.PathLike):
         data = _open_fits(data)
     if hasattr(data, "get_data_view") and hasattr(data, "get_wcs"):
         array, mask, wcs = _from_image(data)
-    elif isinstance(data, NDData):
+    elif nddata is not None and isinstance(data, nddata.NDData):
         array = _check_plane(data.data, "NDData.data")
         mask = None if data.mask is None else np.asarray(data.mask)
         wcs = _celestial(data.wcs)
