@@ -161,12 +161,12 @@ def voila_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
-def jupyter_command(port: int, root: Path, app: str = "lab") -> list[str]:
-    """Command line of JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``), no token,
-    with the front-end application exposed as ``window.jupyterapp``."""
+def jupyter_command(port: int, root: Path, app: str = "lab", bin_dir: Path = BIN) -> list[str]:
+    """Command line of JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) of the
+    environment ``bin_dir``, no token, with the front end exposed as ``window.jupyterapp``."""
     app_class = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     return [
-        str(BIN / "jupyter"),
+        str(bin_dir / "jupyter"),
         app,
         "--no-browser",
         f"--port={port}",
