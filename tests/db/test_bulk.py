@@ -82,3 +82,10 @@ def test_rows_are_stored_in_sky_order(dbclient, provenance):
     stored = dbclient.fetch("SELECT ra, dec FROM l2image ORDER BY ctid")
     cells = _spatial.point_cells([r["ra"] for r in stored], [r["dec"] for r in stored])
     assert (np.diff(cells) >= 0).all()
+
+
+def test_new_ids_are_unique_time_ordered_uuids():
+    ids = _bulk.uuids(_bulk.new_ids(1000))
+    assert len(set(ids)) == 1000
+    assert {u.version for u in ids} == {7} and {u.variant for u in ids} == {uuid.RFC_4122}
+    assert len({u.bytes[:6] for u in ids}) <= 2  # one millisecond (or two, at a tick)

@@ -5,10 +5,11 @@ delegate to (the contract in ``docs/internals.md``). Rows go in through ``image.
 and come back as the right Image subclass through ``snapscope.image.image_from_db_row(row)``
 (chosen by the ``format`` column). Filters: see :mod:`snapscope.db._query`.
 
-Decisions: an image saved without an ``id`` gets a new random UUID (set on the object too); an
-image without ``ra``/``dec`` gets the centre of its corners; an image without corners cannot be
-catalogued (ValueError: it could never be found by position). A filepath already in the
-catalogue is a :class:`~snapscope.exceptions.DatabaseError` and nothing is written.
+Decisions: an image saved without an ``id`` gets a new UUID (version 7: time-ordered, then
+random; set on the object too); an image without ``ra``/``dec`` gets the centre of its corners;
+an image without corners cannot be catalogued (ValueError: it could never be found by
+position). A filepath already in the catalogue is a
+:class:`~snapscope.exceptions.DatabaseError` and nothing is written.
 """
 
 from __future__ import annotations
