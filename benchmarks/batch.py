@@ -10,13 +10,18 @@ images of 4088² takes 15–25 s each on two cores, so four are simulated with `
 (two bands × two epochs) and the other 96 are copies made with astropy: pixels offset by
 0.01·k e⁻, WCS dithered by up to ±40 px, new MJD and pointing. The copies store DQ as plain
 int32 (same values); the simulator writes it as uint32 (int32 with BZERO = 2³¹, like OU2024),
-which astropy cannot memory-map, so every cutout of such a file reads its whole 64 MiB DQ
-plane: that case is measured separately on the four simulated files.
+which astropy cannot memory-map (a plain Cutout2D loop reads the whole 64 MiB DQ plane of each
+file; snapscope maps the stored integers and scales only the cutout's pixels): that case is
+measured separately on the four simulated files.
 
-"Cold" = every file evicted from the page cache with ``posix_fadvise(DONTNEED)`` and new Image
-objects; "warm, new objects" = page cache warm but Image objects made afresh (headers and WCS
-parsed again, as after a new search); "warm, same objects" = the Image objects of a previous
-call (what the Explorer does when the position or the stretch changes).
+snapscope opens each file once per process (``snapscope.image._fitscache``: headers, WCS and
+memory map shared by every Image object of the file). So "new objects" come in two kinds:
+"first open" = the process has never opened the files (cache emptied, as in a new kernel:
+headers and WCS are parsed), and plain "new objects" = Image objects made afresh for files the
+process has opened before (as after a new search). "Cold" = every file evicted from the page
+cache with ``posix_fadvise(DONTNEED)`` (after unmapping the pages the process touched);
+"same objects" = the Image objects of a previous call (what the Explorer does when the
+position or the stretch changes).
 """
 
 from __future__ import annotations
@@ -189,14 +194,20 @@ def main() -> None:
 
     from snapscope import batch
     from snapscope.image import OpenUniverse2024FITSImage
+    from snapscope.image._fitscache import clear_open_files, release_mapped_pages
     from snapscope.widgets import CutoutGrid
 
     def fresh(files: list[Path]) -> list:
         return [OpenUniverse2024FITSImage(full_filepath=p) for p in files]
 
-    def cold() -> None:  # pages still mapped by live images cannot be evicted
+    def cold() -> None:  # a page mapped by this process cannot be evicted: unmap them first
         gc.collect()
+        release_mapped_pages()
         evict(paths)
+
+    def first_open() -> None:
+        clear_open_files()
+        cold()
 
     pos, n = (ra, dec), args.runs
     print(f"\none position × {len(paths)} images, {CUTOUT}² cutouts, {os.cpu_count()} CPUs, "
@@ -219,6 +230,9 @@ def main() -> None:
     plain_cold = median_of(n, plain_cutouts, paths, ra, dec, before=cold)
     line("plain loop astropy Cutout2D ×3 planes, cold", plain_cold)
     t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False),
+                  before=first_open)
+    line("snapscope.batch.cutouts, cold, first open", t, 3.0, plain_cold)
+    t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False),
                   before=cold)
     line("snapscope.batch.cutouts, cold, new objects", t, 3.0, plain_cold)
     runs = []
@@ -230,9 +244,15 @@ def main() -> None:
          3.0, plain_cold)
     grid = CutoutGrid(size=CUTOUT, page_size=len(paths))
     t = median_of(n, lambda: grid.show(fresh(paths), pos),
+                  before=lambda: (grid.show([], pos), first_open()))
+    line("CutoutGrid (cutouts, shared stretch, PNGs), cold, first open", t, 3.0, plain_cold)
+    t = median_of(n, lambda: grid.show(fresh(paths), pos),
                   before=lambda: (grid.show([], pos), cold()))
     line("CutoutGrid (cutouts, shared stretch, PNGs), cold, new objects", t, 3.0, plain_cold)
     grid.show([], pos)
+    t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False),
+                  before=first_open)
+    line("snapscope.batch.forced_photometry, cold, first open", t, None, None)
     t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False),
                   before=cold)
     line("snapscope.batch.forced_photometry, cold, new objects", t, None, None)
@@ -240,6 +260,11 @@ def main() -> None:
     print()
     plain_warm = median_of(n, plain_cutouts, paths, ra, dec)
     line("plain loop astropy Cutout2D ×3 planes, warm", plain_warm)
+    t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False),
+                  before=clear_open_files)
+    line("snapscope.batch.cutouts, warm, first open", t, None, plain_warm)
+    t = median_of(n, lambda: [im.get_wcs() for im in fresh(paths)], before=clear_open_files)
+    line("  of which: headers + WCS of the new objects (Image API)", t)
     t = median_of(n, lambda: batch.cutouts(fresh(paths), pos, CUTOUT, progress=False))
     line("snapscope.batch.cutouts, warm, new objects", t, None, plain_warm)
     t = median_of(n, lambda: [im.get_wcs() for im in fresh(paths)])
@@ -256,6 +281,9 @@ def main() -> None:
 
     plain_phot = median_of(n, plain_photometry, paths, ra, dec)
     line("plain loop Cutout2D + Background2D + aperture_photometry, warm", plain_phot)
+    t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False),
+                  before=clear_open_files)
+    line("snapscope.batch.forced_photometry, warm, first open", t, 2.0, plain_phot)
     t = median_of(n, lambda: batch.forced_photometry(fresh(paths), pos, progress=False))
     line("snapscope.batch.forced_photometry, warm, new objects", t, 2.0, plain_phot)
     t = median_of(n, batch.forced_photometry, images, pos, progress=False)
@@ -278,8 +306,12 @@ def main() -> None:
         line("batch.cutouts on Dask (workers keep the images)", t, None, plain_warm,
              "cutouts travel back as Numpy2DImage (WCS unpickled)")
 
-    print("\nthe simulator's own files (DQ stored as uint32 = int32 + BZERO, not memory-mappable):")
+    print("\nthe simulator's own files (DQ stored as uint32 = int32 + BZERO; astropy reads it whole):")
     k = len(originals)
+    t = median_of(n, lambda: batch.cutouts(fresh(originals), pos, CUTOUT, progress=False),
+                  before=clear_open_files)
+    line(f"batch.cutouts of {k} files, warm, first open", t,
+         note=f"→ {t / k * len(paths):.1f} s per {len(paths)}")
     t = median_of(n, lambda: batch.cutouts(fresh(originals), pos, CUTOUT, progress=False))
     line(f"batch.cutouts of {k} files, warm, new objects", t,
          note=f"→ {t / k * len(paths):.1f} s per {len(paths)}")

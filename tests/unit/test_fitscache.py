@@ -273,3 +273,13 @@ def test_parse_cards_reads_values_as_astropy_does():
     for key, value in cards.items():
         assert value == parsed[key] and type(value) is type(parsed[key]), key
     assert set(cards) == set(parsed.keys()) - {"COMMENT"}
+
+
+def test_released_pages_are_read_again(tmp_path):
+    path, truth = make_ou2024_file(tmp_path, shape=(300, 200))
+    im = OpenUniverse2024FITSImage(full_filepath=path)
+    view = im.get_data_view("data")
+    assert float(view.sum()) == pytest.approx(float(truth["sci"].sum()), rel=1e-6)
+    fitscache.release_mapped_pages()
+    np.testing.assert_array_equal(view, truth["sci"])
+    np.testing.assert_array_equal(im.get_data_view("flags"), truth["dq"])

@@ -49,7 +49,7 @@ from snapscope.image._fitsfile import HduLayout, find_hdu, gzip_header_text, is_
 from snapscope.image._scaled import ScaledPlane, Scaling
 
 __all__ = ["FitsFile", "OpenFits", "open_fits", "open_file_limit", "set_open_file_limit",
-           "clear_open_files", "open_file_count"]
+           "clear_open_files", "open_file_count", "release_mapped_pages"]
 
 _ENV = "SNAPSCOPE_MAX_OPEN_FILES"
 _BITPIX = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
@@ -203,6 +203,12 @@ class OpenFits:
         scaling = Scaling.from_header(cards)
         return stored if scaling is None else ScaledPlane(stored, scaling)
 
+    def release_pages(self) -> None:
+        """Unmap the pages of this file the process touched (they stay in the page cache)."""
+        with self._lock:
+            if self._mm is not None:
+                self._mm.madvise(mmap.MADV_DONTNEED)
+
     def _tile_compressed(self, ext: int | str) -> tuple[Any, np.ndarray]:
         """Header and pixels of a tile-compressed HDU, decompressed in memory by astropy."""
         key = ("tile-compressed", ext)
@@ -270,6 +276,19 @@ def set_open_file_limit(n: int) -> None:
 def open_file_count() -> int:
     """How many files the cache holds now."""
     return len(_cache)
+
+
+def release_mapped_pages() -> None:
+    """Unmap the pages this process touched in the cached files (they stay in the page cache).
+
+    The files stay open and their next reads fault the pages in again. For a process that
+    browsed big images and wants its resident memory back, and for benchmarks that need the
+    files out of the page cache (a mapped page cannot be evicted).
+    """
+    with _cache_lock:
+        entries = list(_cache.values())
+    for entry in entries:
+        entry.release_pages()
 
 
 def clear_open_files() -> None:
