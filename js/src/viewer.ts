@@ -271,17 +271,15 @@ export class Viewer {
   }
 
   /** Cache the overview tile that came with the state (no request needed). */
-  private async takeOverview(): Promise<void> {
+  private takeOverview(): void {
     const o = this.model.get("_overview");
-    if (!o || this.cache.has(o)) return;
-    this.sched.expect(o); // not to be requested while it decodes
-    await this.store(o, o.buffer);
+    if (o && !this.cache.has(o)) this.store(o, o.buffer);
   }
 
   /** Decode a tile and cache it, if its image is still loaded. */
-  private async store(msg: TileReplyMsg, buffer: DataView): Promise<void> {
+  private store(msg: TileReplyMsg, buffer: DataView): void {
     const addr: TileAddress = { key: msg.key, plane: msg.plane, level: msg.level, tx: msg.tx, ty: msg.ty };
-    const values = await decodeTile(msg as TileHeader, buffer);
+    const values = decodeTile(msg as TileHeader, buffer);
     this.sched.resolve(addr);
     if (this.signal.aborted || !this.model.get("_images")[addr.key]) return;
     this.cache.put({ ...addr, width: msg.shape[1], height: msg.shape[0], values });
@@ -290,13 +288,13 @@ export class Viewer {
     this.request();
   }
 
-  private async onMessage(msg: any, buffers: DataView[]): Promise<void> {
+  private onMessage(msg: any, buffers: DataView[]): void {
     if (msg?.kind === MSG_ERROR) {
       if (msg.id != null) this.sched.fail(msg.id);
       this.dom.error.textContent = String(msg.error).trim().split("\n").pop() ?? "";
       this.request();
     } else if (msg?.kind === MSG_TILE && buffers?.length === 1) {
-      await this.store(msg as TileReplyMsg, buffers[0]);
+      this.store(msg as TileReplyMsg, buffers[0]);
     }
   }
 
@@ -348,7 +346,7 @@ export class Viewer {
     }
     this.sched.update(wanted, (a) => this.cache.has(a));
     const missing = wanted.filter((a) => !this.cache.has(a)).length;
-    // Expected pushes and requests may time out with no message to wake us: look again soon.
+    // Requests may time out with no message to wake us: look again soon.
     if (this.sched.busy && !this.tick) this.tick = window.setTimeout(() => { this.tick = 0; this.request(); }, 500);
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawMarkers(octx, this.markers, view, this.size);

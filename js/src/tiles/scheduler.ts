@@ -1,8 +1,7 @@
 // Which tiles to ask the kernel for, and when. `update(wanted)` takes the tiles the current view
 // needs, in priority order (overview first, then nearest to the centre): it cancels in-flight
 // requests that are no longer wanted, forgets requests that timed out, and sends new requests
-// until `maxInflight` are outstanding. Tiles on their way without a request (the overview that
-// came with the widget state, while it decodes) are `expect`ed, so they are not fetched twice.
+// until `maxInflight` are outstanding.
 import { MSG_CANCEL, MSG_TILE, tileId, type TileAddress, type TileRequestMsg } from "../protocol";
 
 interface Pending {
@@ -16,7 +15,6 @@ export type Send = (msg: TileRequestMsg | { kind: typeof MSG_CANCEL; ids: number
 export class Scheduler {
   private nextId = 1;
   private pending = new Map<string, Pending>();
-  private expected = new Map<string, number>();
   private failed = new Map<string, number>();
   /** Counters for tests and the benchmark. */
   stats = { requested: 0, cancelled: 0, timedOut: 0 };
@@ -32,14 +30,9 @@ export class Scheduler {
     return this.pending.size;
   }
 
-  /** True while requests or expected pushes are outstanding (the caller should update again). */
+  /** True while requests are outstanding (the caller should update again). */
   get busy(): boolean {
-    return this.pending.size > 0 || this.expected.size > 0;
-  }
-
-  /** A tile will be pushed without a request: do not request it for `ms` milliseconds. */
-  expect(a: TileAddress, ms = 1500): void {
-    this.expected.set(tileId(a), this.now() + ms);
+    return this.pending.size > 0;
   }
 
   update(wanted: TileAddress[], isCached: (a: TileAddress) => boolean): void {
@@ -55,7 +48,6 @@ export class Scheduler {
         cancel.push(p.id);
       }
     }
-    for (const [id, deadline] of this.expected) if (deadline < t) this.expected.delete(id);
     for (const [id, until] of this.failed) if (until < t) this.failed.delete(id);
     if (cancel.length) {
       this.stats.cancelled += cancel.length;
@@ -64,7 +56,7 @@ export class Scheduler {
     for (const a of wanted) {
       if (this.pending.size >= this.maxInflight) break;
       const id = tileId(a);
-      if (this.pending.has(id) || this.expected.has(id) || this.failed.has(id) || isCached(a)) continue;
+      if (this.pending.has(id) || this.failed.has(id) || isCached(a)) continue;
       const rid = this.nextId++;
       this.pending.set(id, { id: rid, addr: a, deadline: t + this.timeoutMs });
       this.stats.requested++;
@@ -72,11 +64,9 @@ export class Scheduler {
     }
   }
 
-  /** A tile arrived (requested or pushed); stop waiting for it. */
+  /** A tile arrived; stop waiting for it. */
   resolve(a: TileAddress): void {
-    const id = tileId(a);
-    this.pending.delete(id);
-    this.expected.delete(id);
+    this.pending.delete(tileId(a));
   }
 
   /** A request failed: do not ask for that tile again for `retryMs`. Returns its address. */
@@ -94,7 +84,6 @@ export class Scheduler {
   /** Forget everything (e.g. the view is being destroyed). */
   reset(): void {
     this.pending.clear();
-    this.expected.clear();
     this.failed.clear();
   }
 }
