@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 from astropy.nddata import Cutout2D, NoOverlapError, PartialOverlapError
-
 from fitsmaker import make_ou2024_file
+
 from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
 from snapscope.wcs import AstropyWCS
 
@@ -121,4 +121,5 @@ def test_cutout_of_a_cutout(ou):
     inner = cut.get_cutout(10, 10, 5)
     np.testing.assert_array_equal(inner.data, truth["sci"][48:53, 38:43])
     ra, dec = inner.get_wcs().pixel_to_world(2, 2)
-    assert (ra, dec) == pytest.approx(tuple(float(v) for v in truth["wcs"].all_pix2world(40, 50, 0)), abs=1e-11)
+    expected = tuple(float(v) for v in truth["wcs"].all_pix2world(40, 50, 0))
+    assert (ra, dec) == pytest.approx(expected, abs=1e-11)

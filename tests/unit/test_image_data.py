@@ -5,9 +5,9 @@ import mmap
 import numpy as np
 import pytest
 from astropy.io import fits
+from fitsmaker import make_ou2024_file
 
 import snapscope.image._fitsfile as fitsfile
-from fitsmaker import make_ou2024_file
 from snapscope.exceptions import HDUError, ImageFileError, ImageFileNotFoundError, NoWCSError
 from snapscope.image import FITSImage, OpenUniverse2024FITSImage
 
@@ -119,18 +119,18 @@ def test_fraction_masked(tmp_path):
 
 def test_errors_name_the_problem(tmp_path):
     with pytest.raises(ImageFileNotFoundError, match="not found.*nope.fits"):
-        FITSImage(full_filepath=tmp_path / "nope.fits").image_shape
+        _ = FITSImage(full_filepath=tmp_path / "nope.fits").image_shape
     with pytest.raises(FileNotFoundError):
-        FITSImage(full_filepath=tmp_path / "nope.fits").data
+        _ = FITSImage(full_filepath=tmp_path / "nope.fits").data
     junk = tmp_path / "junk.fits"
     junk.write_text("this is not FITS at all" * 100)
     with pytest.raises(ImageFileError, match="not a readable FITS file"):
-        FITSImage(full_filepath=junk).image_shape
+        _ = FITSImage(full_filepath=junk).image_shape
     path, _ = make_ou2024_file(tmp_path, shape=(10, 10))
     with pytest.raises(HDUError, match="has no HDU 7; it has 0:PRIMARY, 1:SCI, 2:ERR, 3:DQ"):
-        OpenUniverse2024FITSImage(full_filepath=path, imagehdu=7).image_shape
+        _ = OpenUniverse2024FITSImage(full_filepath=path, imagehdu=7).image_shape
     with pytest.raises(HDUError, match="no 2-D image"):
-        FITSImage(full_filepath=path, imagehdu=0).image_shape
+        _ = FITSImage(full_filepath=path, imagehdu=0).image_shape
     with pytest.raises(ValueError, match="Unknown which 'cheese'"):
         OpenUniverse2024FITSImage(full_filepath=path).get_data("cheese")
     plain = tmp_path / "nowcs.fits"

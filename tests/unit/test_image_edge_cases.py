@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from astropy.nddata import PartialOverlapError
-
 from fitsmaker import make_ou2024_file, make_wcs
+
 from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from fitsmaker import make_ou2024_file
+
 from snapscope.image import (
     FITSImage,
     FITSImageStdHeaders,
@@ -155,7 +155,7 @@ def test_std_headers_create_from_data():
               "POSANG": 32, "EXPTIME": 10, "SKYLEVEL": 12, "ZPT": 25}
     assert {k: h[k] for k in expect} == expect
     custom = dict(zip(["observation_id", "sca", "ra", "dec", "band", "mjd", "position_angle",
-                       "exptime", "sky_level", "zeropoint"], "ABCDEFGHIJ"))
+                       "exptime", "sky_level", "zeropoint"], "ABCDEFGHIJ", strict=True))
     im2 = FITSImageStdHeaders(data=np.ones((4, 4), "f4"), header_kws=custom, band="Q", zeropoint=3)
     assert im2.get_fits_header()["E"] == "Q" and im2.get_fits_header()["J"] == 3
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from astropy.table import Table
+from fitsmaker import make_ou2024_file
 from photutils.aperture import ApertureStats, CircularAperture, aperture_photometry
 from photutils.background import Background2D
 
-from fitsmaker import make_ou2024_file
 from snapscope.image import OpenUniverse2024FITSImage
 
 SOURCES = [(30.3, 40.7, 5000.0), (70.0, 90.2, 1200.0), (55.5, 20.5, 20000.0)]
@@ -54,7 +54,8 @@ def test_mask_from_flags(image_and_truth):
     im = _fresh(path)
     masked = im.ap_phot(coords, ap_r=3, bgsize=0, mask="flags", method="center")
     plain = im.ap_phot(coords, ap_r=3, bgsize=0, method="center")
-    assert plain["aperture_sum"][0] - masked["aperture_sum"][0] == pytest.approx(truth["sci"][90, 70], rel=1e-5)
+    difference = plain["aperture_sum"][0] - masked["aperture_sum"][0]
+    assert difference == pytest.approx(truth["sci"][90, 70], rel=1e-5)
     bits = im.ap_phot(coords, ap_r=3, bgsize=0, mask=1, method="center")
     assert bits["aperture_sum"][0] == pytest.approx(plain["aperture_sum"][0])
     with pytest.raises(ValueError, match="mask must be"):
@@ -67,7 +68,8 @@ def test_background_is_computed_once(image_and_truth, monkeypatch):
 
     calls = []
     real = photutils.background.Background2D
-    monkeypatch.setattr(photutils.background, "Background2D", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(photutils.background, "Background2D",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
     im = _fresh(path)
     first = im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=31)
     second = im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=31)

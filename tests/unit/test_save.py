@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from astropy.io import fits
-
 from fitsmaker import make_ou2024_file, make_wcs
+
 from snapscope.image import FITSImage, FITSImageStdHeaders, OpenUniverse2024FITSImage
 
 
@@ -52,7 +52,8 @@ def test_multi_extension_round_trip_and_single_plane_update(tmp_path):
     assert back.band == "Y106" and back.sca == 3 and back.get_zeropoint() == im.get_zeropoint()
     assert [h.name for h in fits.open(out)] == ["PRIMARY", "SCI", "ERR", "DQ"]
     ra, dec = back.get_wcs().pixel_to_world(29.0, 0.0)
-    assert (ra, dec) == pytest.approx(tuple(float(v) for v in truth["wcs"].all_pix2world(29, 0, 0)), abs=1e-10)
+    expected = tuple(float(v) for v in truth["wcs"].all_pix2world(29, 0, 0))
+    assert (ra, dec) == pytest.approx(expected, abs=1e-10)
     back.noise = back.noise * 2
     back.save(which="noise", overwrite=True)
     again = OpenUniverse2024FITSImage(full_filepath=out)

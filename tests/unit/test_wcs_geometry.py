@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.wcs.utils import skycoord_to_pixel
-
 from fitsmaker import make_ou2024_file, make_wcs
+
 from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
 from snapscope.wcs import AstropyWCS, GalsimWCS
 
