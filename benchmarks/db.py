@@ -12,7 +12,9 @@ images median <= 5 ms, p99 <= 20 ms, exact; header ingest >= 200 files/s.
   over the whole sky (5 % on RA 0/360, 5 % near the poles), half in 10 deep fields of 1 deg
   radius (~250 images over each point, like the SN survey's stacks). Saved in 50k-row COPY
   transactions through the columnar path (``snapscope.db._bulk``); 20k more through
-  ``Image.bulk_save_to_db`` (Image objects).
+  ``Image.bulk_save_to_db`` (Image objects). Also printed: CPU per row of this process and of
+  the local server's processes, and the rate they would allow with every core free (wall-clock
+  rates on a shared machine follow its load).
 * Queries: 1000 random points (half in deep fields), 1000 cones (radius 0.01-0.5 deg): the
   index-backed search, then the *same* exact test as a sequential scan over the table (what
   snappl's ``q3c_poly_query`` does: no index) for the first ``--seq-queries`` of them.
@@ -133,6 +135,24 @@ def start_server(dsn):
     return _server.start(migrate=False), tmp
 
 
+def server_cpu(client):
+    """CPU seconds used so far by the (local) server's processes, or None when unreadable."""
+    try:
+        datadir = client.fetch("SELECT current_setting('data_directory') AS d")[0]["d"]
+        postmaster = int(Path(datadir, "postmaster.pid").read_text().split()[0])
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster or stat.parent.name == str(postmaster):
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+    except Exception:  # a remote server, or no permission: CPU not reported
+        return None
+
+
 def bench_bulk(client, prov, rows, chunk=50_000):
     from snapscope.db import _bulk
 
@@ -148,14 +168,23 @@ def bench_bulk(client, prov, rows, chunk=50_000):
         cols["sca"] = (np.arange(n) % 18 + 1).tolist()
         cols["observation_id"] = [str(start // 18 + i // 18) for i in range(n)]
         chunks.append(cols)
+    cpu0, server0 = time.process_time(), server_cpu(client)
     t0 = time.perf_counter()
     total = _bulk.save_columns(client, chunks)
     wall = time.perf_counter() - t0
+    cpu, server1 = time.process_time() - cpu0, server_cpu(client)
     print(
         f"bulk save (COPY, {chunk // 1000}k-row transactions, next chunk prepared while the previous "
         f"is sent): {total} rows in {wall:.1f} s = {total / wall:,.0f} rows/s   "
         f"target >= 20,000 rows/s: ratio {total / wall / 20000:.2f}"
     )
+    if server0 is not None and server1 is not None:
+        per_row, server = (cpu + server1 - server0) / total, (server1 - server0) / total
+        print(
+            f"  CPU per row: client {cpu / total * 1e6:.1f} us, server {server * 1e6:.1f} us"
+            f" (load average {os.getloadavg()[0]:.1f}); all {os.cpu_count()} cores busy with this alone"
+            f" would give {(os.cpu_count() or 1) / per_row:,.0f} rows/s"
+        )
 
 
 def bench_bulk_images(client, prov, n=20_000):

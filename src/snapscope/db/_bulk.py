@@ -249,7 +249,7 @@ def _piece(value: Any, pgtype: str, order: np.ndarray) -> _copybin.Piece:
     if pgtype == "int8[]":
         return _copybin.int8_arrays(*_take_csr(*value, order))
     if pgtype == "text":
-        return _copybin.text([value[i] for i in order.tolist()])
+        return _copybin.text(np.asarray(value, dtype=object)[order])
     if pgtype == "uuid":
         return _copybin.fixed(value[order], "u1")
     dtype = {"float8": ">f8", "int4": ">i4", "int2": ">i2"}[pgtype]

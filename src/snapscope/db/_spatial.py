@@ -145,7 +145,10 @@ def valid_footprints(ra_corners: np.ndarray, dec_corners: np.ndarray) -> np.ndar
 
 
 def _face_boxes(v: np.ndarray):
-    """Per face: (touched, whole, tu0, tu1, tv0, tv1) for polygons with vertices v (N, K, 3)."""
+    """Per face: (rows, whole, tu0, tu1, tv0, tv1) of the polygons (vertices v (N, K, 3)) touching it.
+
+    Only polygons with a vertex in the face's hemisphere are looked at (most touch one face).
+    """
     out = []
     # the polygon lies in the cap around its mean direction m of radius rho; a face's region
     # lies in the cap around its normal of radius acos(1/sqrt(3)): faces beyond are never touched
@@ -154,24 +157,22 @@ def _face_boxes(v: np.ndarray):
     rho = np.arccos(np.clip(np.einsum("nki,ni->nk", v, m).min(1), -1, 1))
     cos_lim = np.cos(np.minimum(rho + np.arccos(1 / np.sqrt(3)) + 1e-9, np.pi))
     for f in range(6):
-        d = v @ _N[f]
+        d_all = v @ _N[f]
+        rows = np.nonzero((d_all > 0).any(1))[0]
+        d, vf = d_all[rows], v[rows]
         allpos = (d > 1e-9).all(1)
-        anypos = (d > 0).any(1) & (m @ _N[f] >= cos_lim)
+        anypos = m[rows] @ _N[f] >= cos_lim[rows]
         dd = np.where(allpos[:, None], d, 1.0)
-        u = (v @ _EU[f]) / dd
-        w = (v @ _EV[f]) / dd
-        umin, umax = (
-            u.min(1) - _EPS * (1 + np.abs(u.min(1))),
-            u.max(1) + _EPS * (1 + np.abs(u.max(1))),
-        )
-        wmin, wmax = (
-            w.min(1) - _EPS * (1 + np.abs(w.min(1))),
-            w.max(1) + _EPS * (1 + np.abs(w.max(1))),
-        )
+        u = (vf @ _EU[f]) / dd
+        w = (vf @ _EV[f]) / dd
+        umin, umax = u.min(1), u.max(1)
+        wmin, wmax = w.min(1), w.max(1)
+        umin, umax = umin - _EPS * (1 + np.abs(umin)), umax + _EPS * (1 + np.abs(umax))
+        wmin, wmax = wmin - _EPS * (1 + np.abs(wmin)), wmax + _EPS * (1 + np.abs(wmax))
         inside = (umin <= 1) & (umax >= -1) & (wmin <= 1) & (wmax >= -1)
-        touched = (allpos & inside) | (anypos & ~allpos)
         whole = anypos & ~allpos
-        out.append((touched, whole, _t(umin), _t(umax), _t(wmin), _t(wmax)))
+        t = (allpos & inside) | whole
+        out.append((rows[t], whole[t], _t(umin[t]), _t(umax[t]), _t(wmin[t]), _t(wmax[t])))
     return out
 
 
@@ -230,28 +231,26 @@ def footprint_cells(ra_corners, dec_corners) -> tuple[np.ndarray, np.ndarray]:
     nrow = v.shape[0]
     boxes = _face_boxes(v)
     span = np.zeros(nrow)
-    for touched, whole, tu0, tu1, tv0, tv1 in boxes:
-        s = np.maximum(tu1 - tu0, tv1 - tv0)
-        span = np.where(touched & ~whole, np.maximum(span, s), span)
+    for rows, whole, tu0, tu1, tv0, tv1 in boxes:
+        part = rows[~whole]
+        span[part] = np.maximum(span[part], np.maximum(tu1 - tu0, tv1 - tv0)[~whole])
     with np.errstate(divide="ignore"):
         level = np.floor(np.log2(2.0 / np.maximum(span, 1e-300))).astype(np.int64)
     level = np.clip(level, 0, LEVEL_MAX)
     rows_all, keys_all = [], []
-    for f, (touched, whole, tu0, tu1, tv0, tv1) in enumerate(boxes):
-        sel = np.nonzero(touched)[0]
-        if not len(sel):
+    for f, (rows, whole, tu0, tu1, tv0, tv1) in enumerate(boxes):
+        if not len(rows):
             continue
-        lv = np.where(whole[sel], 0, level[sel])
-        r, k = _blocks_to_keys(
-            sel,
-            np.full(len(sel), f, np.int64),
-            lv,
-            np.where(whole[sel], 0.0, tu0[sel]),
-            np.where(whole[sel], 1.0, tu1[sel]),
-            np.where(whole[sel], 0.0, tv0[sel]),
-            np.where(whole[sel], 1.0, tv1[sel]),
-        )
         # a whole face is level 0: i0=0, i1=0 since index(1.0, 0) == 0
+        r, k = _blocks_to_keys(
+            rows,
+            np.full(len(rows), f, np.int64),
+            np.where(whole, 0, level[rows]),
+            np.where(whole, 0.0, tu0),
+            np.where(whole, 1.0, tu1),
+            np.where(whole, 0.0, tv0),
+            np.where(whole, 1.0, tv1),
+        )
         rows_all.append(r)
         keys_all.append(k)
     rows = np.concatenate(rows_all)
