@@ -12,9 +12,11 @@ Decisions
   holds an open file object, which cannot be pickled; :func:`portable` sends ``image.db_row()``
   instead, and the worker builds the image with ``image_from_db_row`` (the Image API's own
   row ↔ image contract). Each worker keeps the last 512 images it built (:func:`resolve`), so a
-  second batch call on the same images (a new position, new parameters) does not parse their
-  headers and WCSs again: that parsing (~30 ms for an OU2024 header with SIP) is most of the
-  cost of a cutout. Images without a file (``Numpy2DImage``) travel as they are.
+  second batch call on the same images (a new position, new parameters) reuses them; the
+  worker's file cache (``snapscope.image._fitscache``) already spares it parsing a file's
+  headers and WCS twice (~10 ms for an OU2024 header with SIP, most of the cost of a cutout),
+  the kept images spare their own header copies too. Images without a file
+  (``Numpy2DImage``) travel as they are.
 * **Progress.** One bar (``snapscope._utils._progress``) per call, advanced as results arrive,
   and an optional ``callback(done, total)`` for widgets.
 """
