@@ -283,3 +283,19 @@ def test_released_pages_are_read_again(tmp_path):
     fitscache.release_mapped_pages()
     np.testing.assert_array_equal(view, truth["sci"])
     np.testing.assert_array_equal(im.get_data_view("flags"), truth["dq"])
+
+
+def test_tile_compressed_hdus_are_read_by_astropy(tmp_path):
+    from snapscope.image import FITSImage
+
+    path, truth = make_ou2024_file(tmp_path, shape=(30, 20))
+    packed = tmp_path / "packed.fits"
+    fits.HDUList([fits.PrimaryHDU(),
+                  fits.CompImageHDU(truth["sci"], truth["header"], name="SCI",
+                                    compression_type="GZIP_1")]).writeto(packed)
+    im = FITSImage(full_filepath=packed, imagehdu="SCI")
+    assert im.image_shape == (30, 20)
+    with fits.open(packed) as hdul:
+        np.testing.assert_array_equal(im.get_data_view("data"), hdul["SCI"].data)  # quantized
+        direct = AstropyWCS.from_header(hdul["SCI"].header)
+    assert im.get_wcs().world_to_pixel(7.5501, -44.8001) == direct.world_to_pixel(7.5501, -44.8001)
