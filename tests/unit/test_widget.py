@@ -345,3 +345,28 @@ def test_center_on_moves_the_view_keeping_the_zoom(sky):
     with pytest.raises(TypeError, match="no WCS"):
         w.load_image(sky, image_label="plain")
         w.center_on(ra, dec, image_label="plain")
+
+
+def test_first_load_does_not_import_matplotlib_or_scipy(tmp_path):
+    """AIDA's default cuts and stretch are built when asked for, with the same limits."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from snapscope.widgets import ImageWidget
+w = ImageWidget()
+w.load_image(np.random.default_rng(0).normal(1000, 10, (300, 200)).astype(np.float32))
+heavy = [m for m in ("astropy.visualization", "astropy.nddata", "matplotlib", "scipy") if m in sys.modules]
+assert not heavy, heavy
+vmin, vmax = w._displays[w._displayed]["vmin"], w._displays[w._displayed]["vmax"]
+from astropy.visualization import AsymmetricPercentileInterval, LinearStretch
+cuts = w.get_cuts()
+assert isinstance(cuts, AsymmetricPercentileInterval), cuts
+assert (cuts.lower_percentile, cuts.upper_percentile) == (0.5, 99.5)
+assert (vmin, vmax) == tuple(cuts.get_limits(w._entries["default"].cache["sample"]))
+assert isinstance(w.get_stretch(), LinearStretch)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]

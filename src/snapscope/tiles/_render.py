@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -55,28 +56,27 @@ BUILTIN_COLORMAPS = ("gray", "viridis", "magma", "inferno", "plasma", "cividis")
 
 @functools.cache
 def _lut(name: str, n: int) -> np.ndarray:
-    try:
-        import matplotlib
-    except ImportError:
-        matplotlib = None
-    if matplotlib is not None:
-        try:
-            cmap = matplotlib.colormaps[name]
-        except KeyError:
-            raise ValueError(f"unknown colormap {name!r}; see matplotlib.colormaps") from None
-        lut = cmap.resampled(n)(np.arange(n), bytes=True)
-    else:
-        base = name.removesuffix("_r")
-        if base not in BUILTIN_COLORMAPS:
-            raise ValueError(
-                f"unknown colormap {name!r}; without matplotlib the colormaps are "
-                f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses)"
-            )
+    base = name.removesuffix("_r")
+    # The built-in tables are matplotlib's bytes at n = 256: no need to import it (~0.4 s).
+    if base in BUILTIN_COLORMAPS and (n == 256 or importlib.util.find_spec("matplotlib") is None):
         rgb = np.frombuffer(base64.b64decode(_builtin()[base]), dtype=np.uint8).reshape(256, 3)
         if name.endswith("_r"):
             rgb = rgb[::-1]
         index = np.minimum((np.linspace(0.0, 1.0, n) * 256).astype(int), 255)
         lut = np.concatenate([rgb[index], np.full((n, 1), 255, np.uint8)], axis=1)
+    else:
+        try:
+            import matplotlib
+        except ImportError:
+            raise ValueError(
+                f"unknown colormap {name!r}; without matplotlib the colormaps are "
+                f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses)"
+            ) from None
+        try:
+            cmap = matplotlib.colormaps[name]
+        except KeyError:
+            raise ValueError(f"unknown colormap {name!r}; see matplotlib.colormaps") from None
+        lut = cmap.resampled(n)(np.arange(n), bytes=True)
     lut = np.ascontiguousarray(lut, dtype=np.uint8)
     lut.flags.writeable = False
     return lut

@@ -11,7 +11,14 @@ from typing import Any
 
 from ._inputs import ImageEntry
 from ._pyramids import colormap_lut
-from ._traits import as_interval, compute_limits, sample_values, stretch_spec
+from ._traits import (
+    as_interval,
+    compute_limits,
+    default_cuts,
+    default_stretch,
+    sample_values,
+    stretch_spec,
+)
 
 __all__ = ["DisplayMixin", "DEFAULT_CMAP"]
 
@@ -84,7 +91,10 @@ class DisplayMixin:
         **kwargs
             Ignored.
         """
-        return self._entries[self._resolve_image_label(image_label)].cuts
+        entry = self._entries[self._resolve_image_label(image_label)]
+        if entry.cuts is None:
+            entry.cuts = default_cuts()
+        return entry.cuts
 
     def set_stretch(self, stretch: Any, image_label: str | None = None, **kwargs: Any) -> None:
         """Set the stretch: any astropy stretch (applied in the browser's shader).
@@ -120,7 +130,10 @@ class DisplayMixin:
         **kwargs
             Ignored.
         """
-        return self._entries[self._resolve_image_label(image_label)].stretch
+        entry = self._entries[self._resolve_image_label(image_label)]
+        if entry.stretch is None:
+            entry.stretch = default_stretch()
+        return entry.stretch
 
     def set_colormap(self, map_name: str, image_label: str | None = None, **kwargs: Any) -> None:
         """Set the colormap, by Matplotlib name.

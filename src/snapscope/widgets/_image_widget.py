@@ -146,7 +146,6 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
             When ``data`` is not a 2-D numeric image (nothing is changed then).
         """
         from astropy import units as u
-        from astropy.visualization import AsymmetricPercentileInterval, LinearStretch
 
         label = self._resolve_image_label(image_label, allow_new=True)
         entry = make_entry(data, label)
@@ -158,8 +157,9 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
 
             entry.center = entry.wcs.pixel_to_world(*entry.center)
             entry.fov = entry.fov * pixel_scale_deg(entry) * u.deg
-        entry.cuts = previous.cuts if previous else AsymmetricPercentileInterval(0.5, 99.5)
-        entry.stretch = previous.stretch if previous else LinearStretch()
+        # None: AIDA's defaults (0.5-99.5 percentile cuts, linear), built when first asked for.
+        entry.cuts = previous.cuts if previous else None
+        entry.stretch = previous.stretch if previous else None
         entry.colormap = previous.colormap if previous else None
         pyr = self.tiles.pyramid(entry)
         images = {k: v for k, v in self._images.items() if not previous or k != previous.key}

@@ -85,8 +85,9 @@ def save_view(path: Path, widget: Any, entry: ImageEntry | None, width: int, hei
         pyr = widget.tiles.pyramid(entry)
         values = view_values(pyr, widget.tiles.tile_size, pixel_view(entry), width, height)
         vmin, vmax = widget._limits(entry)
+        stretch = "linear" if entry.stretch is None else entry.stretch  # None: the default
         colored = np.asarray(
-            render_rgba(values, vmin, vmax, entry.stretch, entry.colormap or "gray"), np.uint8
+            render_rgba(values, vmin, vmax, stretch, entry.colormap or "gray"), np.uint8
         )
         inside = np.isfinite(values)
         rgba[inside] = colored[inside]

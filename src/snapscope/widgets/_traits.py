@@ -38,6 +38,8 @@ STRETCH_NAMES = (
     "lut",
 )
 STRETCH_LUT_SIZE = 4096
+#: Percentiles of AIDA's default cuts, ``AsymmetricPercentileInterval(0.5, 99.5)``.
+DEFAULT_PERCENTILES = (0.5, 99.5)
 
 
 def stretch_spec(stretch: Any) -> dict[str, Any]:
@@ -45,7 +47,8 @@ def stretch_spec(stretch: Any) -> dict[str, Any]:
 
     Parameters
     ----------
-    stretch : astropy.visualization.BaseStretch
+    stretch : astropy.visualization.BaseStretch or None
+        None: the default ``LinearStretch()``.
 
     Returns
     -------
@@ -53,6 +56,8 @@ def stretch_spec(stretch: Any) -> dict[str, Any]:
         ``{"name": str, "params": [a, b], "lut": bytes | None}``; ``lut`` holds float32
         samples of the stretch on [0, 1] when ``name == "lut"``.
     """
+    if stretch is None:  # the default, LinearStretch(), without importing astropy.visualization
+        return {"name": "linear", "params": [1.0, 0.0], "lut": None}
     from astropy.visualization import stretch as vis
 
     exact = {
@@ -120,13 +125,37 @@ def sample_values(
     return values[keep]
 
 
+def default_cuts():
+    """AIDA's default cuts, built when first asked for.
+
+    (astropy.visualization imports matplotlib: ~0.5 s that a first ``load_image`` need not
+    spend.)
+    """
+    from astropy.visualization import AsymmetricPercentileInterval
+
+    return AsymmetricPercentileInterval(*DEFAULT_PERCENTILES)
+
+
+def default_stretch():
+    """AIDA's default stretch, ``LinearStretch()`` (built when first asked for)."""
+    from astropy.visualization import LinearStretch
+
+    return LinearStretch()
+
+
 def compute_limits(interval: Any, sample: np.ndarray) -> tuple[float, float]:
-    """``(vmin, vmax)`` of an astropy interval on the sample; always ``vmin < vmax``."""
+    """``(vmin, vmax)`` of an astropy interval on the sample; always ``vmin < vmax``.
+
+    ``interval`` None means :func:`default_cuts`, computed as it would (the percentiles of
+    the finite sample) without importing astropy.visualization.
+    """
     if sample.size == 0:
         # Nothing finite to measure (e.g. an all-NaN image): only manual limits mean anything.
         vmin, vmax = getattr(interval, "vmin", None), getattr(interval, "vmax", None)
         lo = 0.0 if vmin is None else float(vmin)
         hi = 1.0 if vmax is None else float(vmax)
+    elif interval is None:
+        lo, hi = (float(v) for v in np.percentile(sample, DEFAULT_PERCENTILES))
     else:
         lo, hi = (float(v) for v in interval.get_limits(sample))
     if not hi > lo:
