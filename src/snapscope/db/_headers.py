@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from snapscope.image._fitsfile import is_gzip, walk_headers
+from snapscope.image._fitsfile import is_gzip, parse_cards, walk_headers
 
 __all__ = ["read_header", "TanSipWCS", "ou2024_row"]
 
@@ -33,50 +33,10 @@ _OU2024 = re.compile(
 _UNSUPPORTED = re.compile(r"^(PV\d|PROJP|CPDIS|D2IM|CQDIS|DP\d|DQ\d|WAT\d|CTYPE3)")
 
 
-def _value(text: str) -> Any:
-    text = text.strip()
-    if text.startswith("'"):
-        out, i = [], 1
-        while i < len(text):
-            if text[i] == "'":
-                if i + 1 < len(text) and text[i + 1] == "'":
-                    out.append("'")
-                    i += 2
-                    continue
-                break
-            out.append(text[i])
-            i += 1
-        return "".join(out).rstrip()
-    text = text.split("/", 1)[0].strip()
-    if text in ("T", "F"):
-        return text == "T"
-    try:
-        return int(text)
-    except ValueError:
-        return float(text.replace("D", "E"))
-
-
-def _parse_cards(raw: bytes) -> dict[str, Any]:
-    """Keyword → value of one raw header (first occurrence wins, unparsable values are None)."""
-    cards: dict[str, Any] = {}
-    text = raw.decode("ascii", errors="replace")
-    for k in range(0, len(text), 80):
-        card = text[k : k + 80]
-        key = card[:8].rstrip()
-        if key == "END":
-            break
-        if card[8:10] == "= " and key and key not in cards:
-            try:
-                cards[key] = _value(card[10:])
-            except ValueError:
-                cards[key] = None
-    return cards
-
-
 def read_header(path: Path, hdu: int) -> dict[str, Any]:
     """Keyword → value of HDU ``hdu`` of a (possibly gzipped) FITS file, reading no pixels."""
     with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as f:
-        for i, cards in enumerate(walk_headers(f, _parse_cards)):
+        for i, cards in enumerate(walk_headers(f, parse_cards)):
             if i == 0 and cards.get("SIMPLE") is not True:
                 raise ValueError("not a FITS file")
             if i == hdu:
