@@ -101,3 +101,24 @@ def test_psf_phot_accepts_a_plain_table(image_and_truth):  # snappl: TypeError u
     assert resid.shape == truth["sci"].shape
     with pytest.raises(ValueError, match='column "flux_init"'):
         _fresh(path).psf_phot(Table({"x": [1.0], "y": [1.0]}), psf)
+
+
+def test_aperture_max_equals_aperture_stats():
+    import warnings
+
+    from snapscope.image._photometry import aperture_max
+
+    rng = np.random.default_rng(3)
+    data = rng.normal(100, 5, (40, 50))
+    data[10:13, 10:13] = np.nan  # partly NaN aperture
+    data[30, :] = np.inf
+    mask = np.zeros(data.shape, bool)
+    mask[20:30, 35:45] = True  # one aperture entirely masked
+    positions = [(11.0, 11.0), (40.0, 25.0), (0.2, 39.6), (49.4, 0.0), (25.3, 30.0), (12.0, 11.5)]
+    ap = CircularAperture(positions, r=3.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ApertureStats warns about the non-finite pixels it masks
+        ref = ApertureStats(data, ap, mask=mask).max
+    got = aperture_max(data, ap, mask)
+    np.testing.assert_array_equal(got, np.asarray(ref, float))
+    assert np.isnan(got[1]) and np.isfinite(got).sum() == 5
