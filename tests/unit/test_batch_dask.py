@@ -39,7 +39,7 @@ def test_photometry_same_on_dask(sim_survey, client):
            for b in ("Y106", "H158")}
     pos = [(sim_survey.sn_ra, sim_survey.sn_dec), (sim_survey.sn_ra + 0.001, sim_survey.sn_dec)]
     serial = batch.forced_photometry(_images(sim_survey), pos, psf=psf, workers=1, progress=False)
-    threads = batch.forced_photometry(_images(sim_survey), pos, psf=psf, progress=False)
+    threads = batch.forced_photometry(_images(sim_survey), pos, psf=psf, workers=4, progress=False)
     dask = batch.forced_photometry(_images(sim_survey), pos, psf=psf, client=client, progress=False)
     assert len(serial) == 32
     for other in (threads, dask):

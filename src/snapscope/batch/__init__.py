@@ -1,4 +1,4 @@
-"""Batch work over many images: cutouts and forced photometry, on threads or a Dask cluster.
+"""Batch work over many images: cutouts and forced photometry, in one thread, on threads or on Dask.
 
 >>> from snapscope.image import Image                                     # doctest: +SKIP
 >>> from snapscope import batch                                           # doctest: +SKIP
@@ -8,8 +8,9 @@
 >>> table = batch.forced_photometry(images, "7.5511 -44.8072", client=client)  # doctest: +SKIP
 
 Every call runs the Image API (``get_ra_dec_cutout``, ``ap_phot``, ``psf_phot``) once per image;
-the numbers are exactly what those calls give, whichever backend runs them (threads by default,
-a ``dask.distributed`` cluster when ``client=`` is given; extra ``dask``, imported only then).
+the numbers are exactly what those calls give, whichever backend runs them (the calling thread
+by default, ``workers=N`` threads, a ``dask.distributed`` cluster when ``client=`` is given;
+extra ``dask``, imported only then).
 The decisions are in the docstrings of ``_run`` (backends), ``_cutouts`` and ``_photometry``.
 """
 

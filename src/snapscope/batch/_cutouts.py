@@ -198,7 +198,7 @@ def cutouts(images: Iterable[Any], position: Any, size: int = 31, *, mode: str =
     client : distributed.Client, optional
         Cut on this Dask cluster (module docstring).
     workers : int, optional
-        Local threads (default: ``min(8, 4 × CPUs)``; 1: none).
+        Local threads (default 1: the calling thread; see :mod:`snapscope.batch`).
     progress : bool
         Show a progress bar.
     callback : callable, optional

@@ -231,7 +231,7 @@ def forced_photometry(images: Iterable[Any], positions: Any, *, psf: Any = None,
     client : distributed.Client, optional
         Measure on this Dask cluster.
     workers : int, optional
-        Local threads (default ``min(8, 4 × CPUs)``; 1: none).
+        Local threads (default 1: the calling thread; see :mod:`snapscope.batch`).
     progress : bool
         Show a progress bar.
     callback : callable, optional
