@@ -95,3 +95,24 @@ def test_position_angle_matches_cd_formula(ra, rot):
     cd = w.wcs.cd
     expect = np.degrees(np.arctan2(-cd[1, 0], cd[1, 1]))
     assert im.position_angle == pytest.approx(expect, abs=0.01)
+
+
+@pytest.mark.parametrize("kind", ["sip", "tan+pv"])
+def test_wcs_from_header_text_equals_from_header(kind):
+    """Raw header text (what the file cache has) builds the same WCS, TAN+PV relabelled TPV."""
+    from astropy.io import fits
+
+    header = make_wcs((100, 80), sip=kind == "sip").to_header(relax=True)
+    if kind == "tan+pv":  # a TPV distortion written with TAN ctypes (snappl relabels it)
+        header.update({"PV1_0": 0.0, "PV1_1": 1.0, "PV1_4": 2e-3, "PV2_0": 0.0, "PV2_1": 1.0})
+    text = header.tostring()
+    from_text, from_header = AstropyWCS.from_header(text), AstropyWCS.from_header(header)
+    assert from_text.get_astropy_wcs().wcs.ctype[0] == from_header.get_astropy_wcs().wcs.ctype[0]
+    xs, ys = np.array([0.0, 79, 40.5]), np.array([0.0, 99, 50.2])
+    np.testing.assert_array_equal(from_text.pixel_to_world(xs, ys), from_header.pixel_to_world(xs, ys))
+    if kind == "tan+pv":  # the PV terms are used: not the plain TAN projection
+        plain = fits.Header(header)
+        for key in ("PV1_0", "PV1_1", "PV1_4", "PV2_0", "PV2_1"):
+            del plain[key]
+        assert not np.allclose(AstropyWCS.from_header(plain).pixel_to_world(xs, ys)[0],
+                               from_text.pixel_to_world(xs, ys)[0], rtol=0, atol=1e-9)

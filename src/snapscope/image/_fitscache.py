@@ -163,7 +163,7 @@ class OpenFits:
         with self._lock:
             if ext not in self._wcs:
                 try:
-                    self._wcs[ext] = AstropyWCS.from_header(_header(self._header_text(ext)))
+                    self._wcs[ext] = AstropyWCS.from_header(self._header_text(ext))
                 except NoWCSError as err:
                     self._wcs[ext] = err
             built = self._wcs[ext]
