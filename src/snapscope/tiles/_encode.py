@@ -19,7 +19,8 @@ key (``header["base"]``, modulo 2**bits) are zigzag-mapped (0, -1, 1, -2 … →
 near-median values get small codes whose high bytes are zero; the bytes are shuffled (all byte
 0s, then all byte 1s …) and deflated with zlib's run-length strategy. On noisy float16 sky this
 gives 40 % of the raw bytes (the order-0 entropy bound; plain byte shuffle + zlib gives 43 %)
-in 2-4 ms per 256² tile. The browser inflates with its built-in ``DecompressionStream``.
+in 2-4 ms per 256² tile. The browser inflates synchronously with the bundled ``fflate``
+(``DecompressionStream`` is asynchronous: its extra event-loop hops delayed the first picture).
 
 The JS twin lives in the widget's ``js/src/tiles/decode.ts``; ``js/tests/fixtures/tile_cases.json``
 holds compressed tiles both sides decode to the same bits.
