@@ -85,8 +85,23 @@ def test_overview_of_a_big_uncached_image_is_left_to_a_request(monkeypatch, sky)
     assert w._overview is None and w.sent == []
     pyr = w.tiles.pyramid(w._entries["default"])
     tile_request(w, 1, level=pyr.top_level)
-    ((content, _),) = w.sent
-    assert content["kind"] == MSG_TILE and content["level"] == pyr.top_level
+    # first a sampled preview (no id: it answers nothing), then the exact overview
+    (preview, (preview_buf,)), (exact, (exact_buf,)) = w.sent
+    assert preview["kind"] == exact["kind"] == MSG_TILE
+    assert preview["preview"] is True and preview["id"] is None and "preview" not in exact
+    assert exact["id"] == 1
+    for content in (preview, exact):
+        assert (content["level"], content["tx"], content["ty"]) == (pyr.top_level, 0, 0)
+    f = 2**pyr.top_level
+    sampled = sky[f // 2 :: f, f // 2 :: f][: preview["shape"][0], : preview["shape"][1]]
+    np.testing.assert_array_equal(decode_tile(preview, preview_buf),
+                                  sampled.astype(np.float16).astype(np.float32))
+    np.testing.assert_array_equal(decode_tile(exact, exact_buf),
+                                  pyr.overview().astype(np.float16).astype(np.float32))
+    w.sent.clear()
+    tile_request(w, 2, level=pyr.top_level)  # cached now: the exact tile only
+    ((again, _),) = w.sent
+    assert again["id"] == 2 and "preview" not in again
     w.load_image(sky)  # the overview is cached now: cheap, so it is part of the state
     assert w._overview["level"] == pyr.top_level
 

@@ -16,6 +16,11 @@ Kernel → browser
 
 The overview tile of the last loaded image is not a message but the ``_overview`` trait: the
 same content (``id`` None) plus ``"buffer"``, so a new view draws it without asking.
+
+A request for the overview of a big image whose exact overview is not cached is answered twice:
+first ``{"kind": "tile", "id": None, "preview": true, ...}`` (one sampled pixel per block),
+then the exact tile with the request's id; the browser stores each under the tile's address, so
+the exact one replaces the preview.
 """
 
 from __future__ import annotations

@@ -193,7 +193,9 @@ class TileServer:
             raise ProtocolError(
                 f"tile ({req.tx}, {req.ty}) is outside level {req.level} ({ntx} × {nty} tiles)"
             )
-        values = pyr.tile(req.level, req.tx, req.ty)
+        return self._reply(req, pyr.tile(req.level, req.tx, req.ty))
+
+    def _reply(self, req: TileRequest, values: Any) -> tuple[dict[str, Any], bytes]:
         dtype = self.dtype if req.plane == PLANE_DATA else "float16"
         header, payload = encode_tile(values, dtype, compress=self.compress)
         content = {
@@ -209,12 +211,38 @@ class TileServer:
         return content, payload
 
     def answer(self, req: TileRequest) -> None:
-        """Compute, encode and send one tile, or an error reply."""
+        """Compute, encode and send one tile, or an error reply.
+
+        The overview of a big image whose exact overview is not cached yet (reading a 20k²
+        mosaic from disk takes seconds) is answered twice: first a preview (one sampled pixel
+        per block, ``"preview": true``, id None; ~0.2 s from a cold disk), then the exact tile,
+        which the browser puts in its place.
+        """
         try:
+            preview = self._preview(req)
+            if preview is not None:
+                self._deliver(*preview)
             content, payload = self.encoded(req)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
             self.error(req.id, exc)
             return
+        self._deliver(content, payload)
+
+    def _preview(self, req: TileRequest) -> tuple[dict[str, Any], bytes] | None:
+        """The preview reply for a request of a big image's uncached overview, else None."""
+        entry = self._lookup(req.key)
+        if entry is None or req.plane != PLANE_DATA:
+            return None
+        pyr = self.pyramid(entry, req.plane)
+        ny, nx = pyr.shape
+        if ((req.level, req.tx, req.ty) != (pyr.top_level, 0, 0) or pyr.overview_ready
+                or ny * nx <= EAGER_OVERVIEW_PIXELS):
+            return None
+        content, payload = self._reply(TileRequest(None, req.key, req.plane, req.level, 0, 0),
+                                       pyr.preview())
+        return {**content, "preview": True}, payload
+
+    def _deliver(self, content: dict[str, Any], payload: bytes) -> None:
         self._send(content, [payload])
         self.stats["sent"] += 1
         self.stats["bytes"] += len(payload)
