@@ -357,9 +357,10 @@ def tile_times(path: Path, n: int = 40) -> dict:
     }
 
 
-def big_run() -> dict:
+def big_run(cold: bool) -> dict:
     """A 20k × 20k memory map: ``load_image`` (its overview is too big to compute eagerly),
-    then the overview tile the browser asks for, and the growth of the peak resident memory.
+    then the browser's overview request: the preview tile sent, the exact tile sent, and the
+    growth of the peak resident memory. ``cold``: the file is evicted from the page cache first.
 
     Run it in a fresh process (:func:`big_run_fresh`): the peak of a process that already held
     other images would hide the growth."""
@@ -372,21 +373,30 @@ def big_run() -> dict:
         mm[::97, ::89] = 1.0
         mm.flush()
         del mm
+    if cold:
+        fd = os.open(path, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
     arr = np.load(path, mmap_mode="r")
     rss0 = peak_rss_mb()
     w = ImageWidget()
+    sent: list[tuple[float, bool]] = []
+    w.tiles._send = lambda content, buffers: sent.append((time.perf_counter(), "preview" in content))
     t0 = time.perf_counter()
     w.load_image(arr)
     t1 = time.perf_counter()
     entry = w._entries["default"]
     top = w.tiles.pyramid(entry).top_level
-    w.tiles.encoded(TileRequest(1, entry.key, PLANE_DATA, top, 0, 0))
-    t2 = time.perf_counter()
+    w.tiles.answer(TileRequest(1, entry.key, PLANE_DATA, top, 0, 0))
+    (t_preview, is_preview), (t_exact, _) = sent
+    assert is_preview, "the first reply should be the preview"
     rss1 = peak_rss_mb()
+    tag = "cold" if cold else "warm"
     return {
-        "big20k_load_image_s": t1 - t0,
-        "big20k_overview_tile_s": t2 - t1,
-        "big20k_peak_rss_growth_mb": rss1 - rss0,
+        f"big20k_{tag}_load_image_s": t1 - t0,
+        f"big20k_{tag}_load_to_preview_sent_s": t_preview - t0,
+        f"big20k_{tag}_load_to_exact_overview_sent_s": t_exact - t0,
+        f"big20k_{tag}_peak_rss_growth_mb": rss1 - rss0,
     }
 
 
@@ -400,12 +410,15 @@ def peak_rss_mb() -> float:
 
 
 def big_run_fresh() -> dict:
-    """:func:`big_run` in a new interpreter, so the memory figure is this image's alone."""
+    """:func:`big_run` cold, then warm, each in a new interpreter (memory figures of its own)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(big_run).result()
+    out: dict = {}
+    for cold in (True, False):
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            out.update(pool.submit(big_run, cold).result())
+    return out
 
 
 def installed(peer: Peer) -> bool:
