@@ -161,6 +161,13 @@ def voila_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
+def voila_notebook_server(root: Path, name: str, cells: list[str], env: dict) -> Server:
+    """Write ``root/name`` with these code cells and serve it with Voila (stop it yourself)."""
+    nb = write_notebook(root / name, cells)
+    port = free_port()
+    return Server(voila_command(nb, port), port, root, env, root / "voila.log")
+
+
 def jupyter_command(port: int, root: Path, app: str = "lab", bin_dir: Path = BIN) -> list[str]:
     """Command line of JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) of the
     environment ``bin_dir``, no token, with the front end exposed as ``window.jupyterapp``."""

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from servers import Server, free_port, save_screenshot, voila_command, wait_for, write_notebook
+from servers import save_screenshot, voila_notebook_server, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
 
@@ -64,11 +64,9 @@ def catalogue(sim_survey):
 
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory, jupyter_env, catalogue, sim_survey):
-    root = tmp_path_factory.mktemp("voila-linked")
-    nb = write_notebook(root / "explorer.ipynb", [EXPLORER_CELL.format(survey=sim_survey.path)])
-    port = free_port()
-    env = {**jupyter_env, "SNAPSCOPE_DSN": catalogue}
-    server = Server(voila_command(nb, port), port, root, env, root / "voila.log")
+    server = voila_notebook_server(tmp_path_factory.mktemp("voila-linked"), "explorer.ipynb",
+                                   [EXPLORER_CELL.format(survey=sim_survey.path)],
+                                   {**jupyter_env, "SNAPSCOPE_DSN": catalogue})
     yield server
     server.stop()
 

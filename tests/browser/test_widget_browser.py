@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import Server, free_port, save_screenshot, voila_command, wait_for, write_notebook
+from servers import save_screenshot, voila_notebook_server, wait_for
 from widget_page import (
     RAMP_CELL,
     READ_PIXELS,
@@ -25,10 +25,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory, jupyter_env):
-    root = tmp_path_factory.mktemp("voila")
-    nb = write_notebook(root / "ramp.ipynb", [RAMP_CELL])
-    port = free_port()
-    server = Server(voila_command(nb, port), port, root, jupyter_env, root / "voila.log")
+    server = voila_notebook_server(tmp_path_factory.mktemp("voila"), "ramp.ipynb", [RAMP_CELL],
+                                   jupyter_env)
     yield server
     server.stop()
 

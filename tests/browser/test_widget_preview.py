@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from servers import Server, free_port, voila_command, wait_for, write_notebook
+from servers import voila_notebook_server, wait_for
 from test_widget_browser import check_pixels
 from widget_page import fail_on_traceback, settled
 
@@ -30,10 +30,8 @@ w
 
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory, jupyter_env):
-    root = tmp_path_factory.mktemp("voila_preview")
-    nb = write_notebook(root / "preview.ipynb", [PREVIEW_CELL])
-    port = free_port()
-    server = Server(voila_command(nb, port), port, root, jupyter_env, root / "voila.log")
+    server = voila_notebook_server(tmp_path_factory.mktemp("voila_preview"), "preview.ipynb",
+                                   [PREVIEW_CELL], jupyter_env)
     yield server
     server.stop()
 
