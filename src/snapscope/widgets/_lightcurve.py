@@ -142,25 +142,20 @@ class LightCurve(ipw.VBox):
                                      unselected_style={"opacity": 0.45},
                                      tooltip=bq.Tooltip(fields=["x", "y"], labels=["MJD", band],
                                                         formats=["0.2f", "0.4g"]))
-                scatter.on_hover(self._hover_handler(rows))
-                scatter.on_element_click(self._click_handler(rows))
+                scatter.on_hover(self._point_handler(rows, self.hover))
+                scatter.on_element_click(self._point_handler(rows, self.click))
                 self.points[band] = (scatter, rows)
                 marks += [bars, scatter]
         self.figure.marks = marks
         self._show_selection()
 
-    def _hover_handler(self, rows: np.ndarray):
+    @staticmethod
+    def _point_handler(rows: np.ndarray, action: Any):
+        """A bqplot point-event handler calling ``action(row)`` with the point's table row."""
         def handle(_mark: Any, event: dict) -> None:
             index = (event.get("data") or {}).get("index")
             if index is not None:
-                self.hover(int(rows[int(index)]))
-        return handle
-
-    def _click_handler(self, rows: np.ndarray):
-        def handle(_mark: Any, event: dict) -> None:
-            index = (event.get("data") or {}).get("index")
-            if index is not None:
-                self.click(int(rows[int(index)]))
+                action(int(rows[int(index)]))
         return handle
 
     def _show_selection(self) -> None:
