@@ -121,8 +121,9 @@ def line(label: str, seconds: float, target: float | None = None, anchor: float 
     print("  ".join(parts), flush=True)
 
 
-def plain_cutouts(paths: list[Path], ra: float, dec: float) -> list:
-    """What a notebook user writes without snapscope: astropy Cutout2D of SCI, ERR, DQ."""
+def plain_stamps(paths: list[Path], ra: float, dec: float, size: int):
+    """Yield the SCI, ERR and DQ ``Cutout2D`` of each file, as a notebook user writes it with
+    astropy alone: open the file, build its WCS, cut the three planes."""
     import warnings
 
     from astropy.coordinates import SkyCoord
@@ -131,40 +132,33 @@ def plain_cutouts(paths: list[Path], ra: float, dec: float) -> list:
     from astropy.wcs import WCS, FITSFixedWarning
 
     pos = SkyCoord(ra, dec, unit="deg")
-    out = []
     for path in paths:
         with fits.open(path) as hdul, warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             wcs = WCS(hdul["SCI"].header)
-            out.append([Cutout2D(hdul[name].data, pos, CUTOUT, wcs=wcs, mode="partial",
-                                 copy=True) for name in ("SCI", "ERR", "DQ")])
-    return out
+            yield tuple(Cutout2D(hdul[name].data, pos, size, wcs=wcs, mode="partial", copy=True)
+                        for name in ("SCI", "ERR", "DQ"))
+
+
+def plain_cutouts(paths: list[Path], ra: float, dec: float) -> list:
+    """What a notebook user writes without snapscope: astropy Cutout2D of SCI, ERR, DQ."""
+    return [list(stamps) for stamps in plain_stamps(paths, ra, dec, CUTOUT)]
 
 
 def plain_photometry(paths: list[Path], ra: float, dec: float) -> list:
     """The same measurement as snapscope's default, written with astropy + photutils directly."""
-    import warnings
-
     from astropy.coordinates import SkyCoord
-    from astropy.io import fits
-    from astropy.nddata import Cutout2D
-    from astropy.wcs import WCS, FITSFixedWarning
     from photutils.aperture import CircularAperture, aperture_photometry
     from photutils.background import Background2D
 
     pos = SkyCoord(ra, dec, unit="deg")
     out = []
-    for path in paths:
-        with fits.open(path) as hdul, warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            wcs = WCS(hdul["SCI"].header)
-            sci, err, dq = (Cutout2D(hdul[n].data, pos, 65, wcs=wcs, mode="partial", copy=True)
-                            for n in ("SCI", "ERR", "DQ"))
-            mask = dq.data != 0
-            sub = sci.data - Background2D(sci.data, 16, mask=mask).background
-            x, y = sci.wcs.world_to_pixel(pos)
-            out.append(aperture_photometry(sub, CircularAperture((x, y), 3.0), error=err.data,
-                                           mask=mask, method="exact"))
+    for sci, err, dq in plain_stamps(paths, ra, dec, 65):
+        mask = dq.data != 0
+        sub = sci.data - Background2D(sci.data, 16, mask=mask).background
+        x, y = sci.wcs.world_to_pixel(pos)
+        out.append(aperture_photometry(sub, CircularAperture((x, y), 3.0), error=err.data,
+                                       mask=mask, method="exact"))
     return out
 
 
