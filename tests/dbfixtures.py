@@ -9,6 +9,7 @@ at it too), dropped afterwards. No server possible: skip locally, **error** unde
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -23,8 +24,40 @@ _counter = itertools.count()
 
 def _fail_or_skip(msg: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true but no PostgreSQL for the db tests: {msg}", pytrace=False)
+        pytest.fail(f"CI=true but no PostgreSQL for the tests: {msg}", pytrace=False)
     pytest.skip(f"no PostgreSQL server available: {msg}")
+
+
+@contextlib.contextmanager
+def embedded_server(prefix: str, *, migrate: bool = True):
+    """snapscope's embedded PostgreSQL (``snapscope db start``) in a fresh data directory.
+
+    Yields its DSN; afterwards the server is stopped, ``SNAPSCOPE_DATA`` and
+    ``SNAPSCOPE_PG_FAST`` are restored and the directory is removed. No server possible: skip
+    locally, fail under ``CI=true``.
+    """
+    from snapscope.db import _server
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(tmp, 0o755)  # the server user (postgres) must reach its data directory
+    saved = {k: os.environ.get(k) for k in ("SNAPSCOPE_DATA", "SNAPSCOPE_PG_FAST")}
+    os.environ.update(SNAPSCOPE_DATA=str(tmp), SNAPSCOPE_PG_FAST="1")
+    try:
+        try:
+            dsn = _server.start(migrate=migrate)
+        except Exception as err:  # no binaries, no permission...
+            _fail_or_skip(str(err))
+        yield dsn
+    finally:
+        try:
+            _server.stop()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _with_db(dsn: str, dbname: str) -> str:
@@ -42,29 +75,8 @@ def pg_admin_dsn():
     if external:
         yield external
         return
-    from snapscope.db import _server
-
-    tmp = Path(tempfile.mkdtemp(prefix="snapscope-dbtest-"))
-    os.chmod(tmp, 0o755)  # the server user (postgres) must reach its data directory
-    saved = {k: os.environ.get(k) for k in ("SNAPSCOPE_DATA", "SNAPSCOPE_PG_FAST")}
-    os.environ["SNAPSCOPE_DATA"] = str(tmp)
-    os.environ["SNAPSCOPE_PG_FAST"] = "1"
-    try:
-        try:
-            dsn = _server.start(migrate=False)
-        except Exception as err:  # no binaries, no permission...
-            _fail_or_skip(str(err))
+    with embedded_server("snapscope-dbtest-", migrate=False) as dsn:
         yield dsn
-    finally:
-        try:
-            _server.stop()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

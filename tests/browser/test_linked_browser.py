@@ -4,17 +4,12 @@ hover a point and see its table row and cutout highlight."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
+from dbfixtures import embedded_server
 from servers import save_screenshot, voila_notebook_server, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TYPED = "00:30:12.2625 -44:48:25.852"  # the simulated supernova, as a person types it
 EXPLORER_CELL = """
 import os
@@ -35,31 +30,12 @@ SELECTED_DOTS = """() => Array.from(document.querySelectorAll('.snapscope-lightc
 def catalogue(sim_survey):
     """The embedded PostgreSQL (``snapscope db start``) in a fresh data directory, holding the
     survey as ('sim', 'import'); stopped and removed afterwards."""
-    from snapscope.db import _server
     from snapscope.db._ingest import ingest
 
-    data = Path(tempfile.mkdtemp(prefix="snapscope-linked-"))
-    os.chmod(data, 0o755)  # the server user (postgres) must reach its data directory
-    saved = {k: os.environ.get(k) for k in ("SNAPSCOPE_DATA", "SNAPSCOPE_PG_FAST")}
-    os.environ.update(SNAPSCOPE_DATA=str(data), SNAPSCOPE_PG_FAST="1")
-    try:
-        try:
-            dsn = _server.start()
-        except Exception as err:  # no binaries, no permission...
-            if IN_CI:
-                pytest.fail(f"CI=true but no PostgreSQL: {err}")
-            pytest.skip(f"no PostgreSQL server available: {err}")
+    with embedded_server("snapscope-linked-") as dsn:
         ingest([e["path"] for e in sim_survey.exposures], "sim", "import", image_class="ou2024",
                dbclient=dsn, progress=False)
         yield dsn
-    finally:
-        _server.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
