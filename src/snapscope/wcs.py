@@ -185,8 +185,9 @@ class AstropyWCS(BaseWCS):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             try:
-                fixed = _tpv_fixed_header(header)
-                apwcs = (isinstance(fixed, str) and _plain_tan_wcs(fixed)) or WCS(fixed)
+                # a plain TAN/TAN-SIP text has no PV cards, so it needs no TPV relabelling
+                apwcs = ((isinstance(header, str) and _plain_tan_wcs(header))
+                         or WCS(_tpv_fixed_header(header)))
             except Exception as err:  # astropy raises many types for broken WCS keywords
                 raise NoWCSError(f"the header's WCS keywords cannot be read: {err}") from err
         if not apwcs.has_celestial:
