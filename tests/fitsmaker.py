@@ -44,7 +44,7 @@ def gaussian_sources(shape, xs, ys, fluxes, sigma=1.2):
     out = np.zeros(shape)
     sub = (np.arange(5) - 2) / 5.0
     yy, xx = np.mgrid[0:ny, 0:nx]
-    for x0, y0, f in zip(xs, ys, fluxes):
+    for x0, y0, f in zip(xs, ys, fluxes, strict=True):
         acc = np.zeros(shape)
         for dy in sub:
             for dx in sub:
@@ -65,7 +65,7 @@ def make_ou2024_file(directory, *, shape=(128, 96), band="Y106", pointing=123, s
                    "BUNIT": "electron"})
     model = np.full(shape, sky)
     if sources:
-        xs, ys, fl = zip(*sources)
+        xs, ys, fl = zip(*sources, strict=True)
         model += gaussian_sources(shape, xs, ys, fl)
     sci = (model + rng.normal(0, noise, shape)).astype(sci_dtype)
     err = np.full(shape, noise, dtype="f4")

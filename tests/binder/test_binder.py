@@ -51,7 +51,8 @@ def _run(cmd: str, env: dict, cwd: Path, timeout: int = 900) -> str:
     cmd = f"export HOME={shlex.quote(env['HOME'])} PATH={shlex.quote(env['PATH'])}; {cmd}"
     res = subprocess.run([RUNUSER, "-u", USER, "--", "bash", "-c", cmd], env=env, cwd=cwd,
                          capture_output=True, text=True, timeout=timeout)
-    assert res.returncode == 0, f"{cmd!r} failed ({res.returncode}):\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+    assert res.returncode == 0, (f"{cmd!r} failed ({res.returncode}):\n"
+                                 f"{res.stdout[-4000:]}\n{res.stderr[-4000:]}")
     return res.stdout
 
 

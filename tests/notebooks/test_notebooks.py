@@ -5,7 +5,6 @@ The notebooks call ``snapscope.demo_survey()``; here it is pointed at a small se
 test server (``SNAPSCOPE_DSN``, set by the ``db_dsn`` fixture).
 """
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -30,7 +29,8 @@ def test_notebook_runs(path, notebook_env, db_dsn, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), \
         f"{path.name} has committed outputs; strip them"
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
