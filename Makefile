@@ -1,24 +1,51 @@
 # snapscope: two commands on a fresh machine.
 #   make demo   environment, JS bundle, database, simulated survey, JupyterLab on the tour
 #   make test   everything missing is installed, then every test (JS, Python, DB, browser, notebooks)
+#
+# The Python environment is installed from requirements/lock.txt (exact versions with hashes,
+# resolved by `make lock` from pyproject.toml), so every machine tests the same libraries.
+# `make test-latest` (= `make test LOCK=0`) tests the newest versions pyproject.toml allows
+# instead, in .venv-latest: a new release is met as a deliberate upgrade (`make lock`).
 SHELL := /bin/bash
-VENV := .venv
+comma := ,
+LOCK ?= 1
+VENV := $(if $(filter 0,$(LOCK)),.venv-latest,.venv)
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 PYTHON_BASE := $(shell tools/find-python.sh)
-EXTRAS ?= test,sim,dask,roman,parquet,embedded
+LOCKFILE := requirements/lock.txt
+BINDER_LOCK := binder/requirements.txt
+# uv itself comes at the version the lock pins (it is in the test extra)
+UV_PIN := $(shell grep -m1 -oE '^uv==[0-9.]+' $(LOCKFILE))
+# every extra (`make lock` resolves them all); Binder installs BINDER_EXTRAS + JupyterLab
+BINDER_EXTRAS := progress,colormaps,diff,sim,dask,parquet,embedded
 BUNDLE := src/snapscope/static/widget.js
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: test demo env js system-deps pytest jstest bench clean
+.PHONY: test test-latest demo env lock js system-deps pytest jstest bench clean
 
 env: $(VENV)/.stamp
-$(VENV)/.stamp: pyproject.toml
-	@echo "==> Python environment ($(PYTHON_BASE))"
+$(VENV)/.stamp: pyproject.toml $(LOCKFILE)
+	@echo "==> Python environment $(VENV) ($(PYTHON_BASE), $(if $(filter 0,$(LOCK)),newest allowed versions,$(LOCKFILE)))"
 	@test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@$(PY) -m pip install -q --disable-pip-version-check "$(UV_PIN)"
+ifeq ($(LOCK),0)
+	@$(UV) pip install -q --python $(PY) --upgrade -e ".[all,test]"
+else
+	@$(UV) pip sync -q --python $(PY) --require-hashes $(LOCKFILE)
+	@SKIP_JUPYTER_BUILDER=1 $(UV) pip install -q --python $(PY) --no-deps -e .
+endif
 	@touch $@
+
+# Re-resolve the lock files from pyproject.toml (newest allowed versions, Python 3.11 and up).
+lock: $(VENV)/.stamp
+	@$(UV) pip compile -q --universal --python-version 3.11 --generate-hashes --no-header \
+	  --all-extras pyproject.toml -o $(LOCKFILE)
+	@$(UV) pip compile -q --universal --python-version 3.11 --generate-hashes --no-header \
+	  $(foreach e,$(subst $(comma), ,$(BINDER_EXTRAS)),--extra $(e)) pyproject.toml binder/requirements.in \
+	  -c $(LOCKFILE) -o $(BINDER_LOCK)
+	@echo "==> $(LOCKFILE) and $(BINDER_LOCK) re-resolved; run make test"
 
 node_modules/.stamp: package.json package-lock.json
 	@echo "==> JS dependencies (npm ci)"
@@ -41,6 +68,9 @@ pytest: env js
 
 test: system-deps env js jstest pytest
 
+test-latest:
+	@$(MAKE) --no-print-directory test LOCK=0
+
 demo: system-deps env js
 	@$(VENV)/bin/snapscope demo
 
@@ -48,4 +78,4 @@ bench: env js
 	@for b in benchmarks/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules $(BUNDLE) build *.egg-info src/*.egg-info
+	rm -rf .venv .venv-latest node_modules $(BUNDLE) build dist *.egg-info src/*.egg-info

@@ -16,6 +16,7 @@ snappl config key             environment variable             when unset
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["config_value", "cache_dir", "data_dir"]
@@ -53,15 +54,30 @@ def config_value(key: str) -> str | None:
     return value or None
 
 
-def _user_dir(env: str, kind: str) -> Path:
-    """The directory named by ``env``, else platformdirs' per-user ``kind`` directory (created)."""
-    base = os.environ.get(env)
-    if base:
-        path = Path(base)
-    else:
-        import platformdirs
+def _platform_base(kind: str) -> Path:
+    """The per-user base directory of ``kind`` ('cache' or 'data') as the platform names it.
 
-        path = Path(getattr(platformdirs, f"user_{kind}_dir")("snapscope"))
+    The conventions platformdirs follows, for the three platforms snapscope runs on: XDG on
+    Linux (``XDG_CACHE_HOME`` / ``XDG_DATA_HOME``, else ``~/.cache`` / ``~/.local/share``),
+    ``~/Library/Caches`` / ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on
+    Windows (with a ``Cache`` subdirectory for the cache).
+    """
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        return base / "snapscope" / "Cache" if kind == "cache" else base / "snapscope"
+    if sys.platform == "darwin":
+        folder = "Caches" if kind == "cache" else "Application Support"
+        return home / "Library" / folder / "snapscope"
+    env, default = ("XDG_CACHE_HOME", ".cache") if kind == "cache" else ("XDG_DATA_HOME", ".local/share")
+    xdg = os.environ.get(env)
+    return (Path(xdg) if xdg and Path(xdg).is_absolute() else home / default) / "snapscope"
+
+
+def _user_dir(env: str, kind: str) -> Path:
+    """The directory named by ``env``, else the platform's per-user ``kind`` directory (created)."""
+    base = os.environ.get(env)
+    path = Path(base) if base else _platform_base(kind)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,10 +1,11 @@
 """Binder's postBuild and start scripts, run as a non-root user in a fresh virtual environment.
 
 This is what a Binder image does: no root, the Debian/Ubuntu system Python (3.11 here, so this
-also keeps snapscope working on 3.11), ``pip install`` from the checkout, the JS bundle built with
-npm, the demo survey simulated and catalogued in the user's own embedded PostgreSQL; then the
-``start`` wrapper starts the database and exports ``SNAPSCOPE_DSN`` before running the notebook
-server (here: a Python check, and the core Image API unit tests under that interpreter).
+also keeps snapscope working on 3.11), ``pip install -r binder/requirements.txt`` (the locked,
+hash-checked versions: repo2docker's step before postBuild), snapscope itself from the checkout,
+the JS bundle built with npm, the demo survey simulated and catalogued in the user's own embedded
+PostgreSQL; then the ``start`` wrapper starts the database and exports ``SNAPSCOPE_DSN`` before
+running the notebook server (here: a Python check, and the core Image API unit tests under that interpreter).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def binder_home():
 
 def test_postbuild_then_start(binder_home):
     home, repo, env = binder_home
+    _run("pip install -q --require-hashes -r binder/requirements.txt", env, repo)
     out = _run("binder/postBuild", env, repo)
     assert (repo / "src/snapscope/static/widget.js").exists(), "postBuild builds the JS bundle"
     assert not (repo / "node_modules").exists()

@@ -156,17 +156,47 @@ BUILDERS = {
     "tile_cases.json": build_tile_cases,
 }
 
+# How close a regenerated fixture must be to the committed one: (rtol, atol) for floats; every
+# other value (ints, bits, labels, structure) is compared exactly.
+# * stretch_cases: astropy's stretches run on numpy, whose SIMD pow/log/asinh change in the last
+#   bits between releases (2e-16 relative from numpy 2.4 to 2.5). Not our bits; the browser's
+#   twin is held to 1e-6 against these numbers anyway.
+# * wcs_cases: astropy/wcslib trigonometry, the same kind of last-bit drift (1e-12 degrees is
+#   4 microarcseconds; the grid is held to a milliarcsecond).
+# * tile_cases: our own encoder and decoder, bit-exact (the zlib payload bytes are not compared:
+#   they depend on the zlib build; what they decode to is).
+TOLERANCE = {"stretch_cases.json": (1e-12, 1e-15), "wcs_cases.json": (1e-12, 1e-12),
+             "tile_cases.json": (0.0, 0.0)}
+
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_committed_fixture_is_current(name):
-    data = BUILDERS[name]()
+    data = json.loads(json.dumps(BUILDERS[name]()))
     path = FIXTURES / name
     if os.environ.get("SNAPSCOPE_REGEN_FIXTURES"):
         path.write_text(json.dumps(data, indent=1) + "\n")
     committed = json.loads(path.read_text())
-    assert json.dumps(comparable(committed), sort_keys=True) == json.dumps(
-        comparable(json.loads(json.dumps(data))), sort_keys=True
-    ), f"regenerate {path} with SNAPSCOPE_REGEN_FIXTURES=1"
+    rtol, atol = TOLERANCE[name]
+    assert_matches(comparable(committed), comparable(data), rtol, atol,
+                   f"regenerate {path.name} with SNAPSCOPE_REGEN_FIXTURES=1")
+
+
+def assert_matches(committed, fresh, rtol: float, atol: float, hint: str, where: str = "") -> None:
+    """Structure, ints and strings equal; floats within ``rtol``/``atol`` (NaN only with NaN)."""
+    if isinstance(committed, dict):
+        assert isinstance(fresh, dict) and committed.keys() == fresh.keys(), (where, hint)
+        for k in committed:
+            assert_matches(committed[k], fresh[k], rtol, atol, hint, f"{where}.{k}")
+    elif isinstance(committed, list):
+        assert isinstance(fresh, list) and len(committed) == len(fresh), (where, hint)
+        for k, (a, b) in enumerate(zip(committed, fresh, strict=True)):
+            assert_matches(a, b, rtol, atol, hint, f"{where}[{k}]")
+    elif isinstance(committed, float) or isinstance(fresh, float):
+        assert isinstance(fresh, int | float) and isinstance(committed, int | float), (where, hint)
+        assert math.isclose(committed, fresh, rel_tol=rtol, abs_tol=atol) or committed == fresh, (
+            f"{where}: committed {committed!r}, now {fresh!r}; {hint}")
+    else:
+        assert committed == fresh, f"{where}: committed {committed!r}, now {fresh!r}; {hint}"
 
 
 def comparable(fixture: dict) -> dict:
@@ -174,6 +204,20 @@ def comparable(fixture: dict) -> dict:
     tile test checks what they decode to)."""
     cases = [{k: v for k, v in c.items() if k != "payload"} for c in fixture["cases"]]
     return {**fixture, "cases": cases}
+
+
+def test_fixture_comparison_catches_a_change_beyond_the_tolerance():
+    committed = comparable(json.loads((FIXTURES / "stretch_cases.json").read_text()))
+    fresh = json.loads(json.dumps(committed))
+    fresh["cases"][4]["s"][6] *= 1 + 1e-15  # within 1e-12: a last-bit drift
+    assert_matches(committed, fresh, *TOLERANCE["stretch_cases.json"], "")
+    fresh["cases"][4]["s"][6] *= 1 + 1e-9
+    with pytest.raises(AssertionError, match=r"cases\[4\]\.s\[6\]"):
+        assert_matches(committed, fresh, *TOLERANCE["stretch_cases.json"], "")
+    fresh = json.loads(json.dumps(committed))
+    fresh["cases"][4]["index"][3] += 1
+    with pytest.raises(AssertionError, match="index"):
+        assert_matches(committed, fresh, *TOLERANCE["stretch_cases.json"], "")
 
 
 def test_committed_tiles_decode_to_the_bits_of_todays_encoder():

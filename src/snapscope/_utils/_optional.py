@@ -14,6 +14,9 @@ from types import ModuleType
 __all__ = ["require", "has"]
 
 _EXTRA_OF = {
+    "tqdm": "progress",
+    "matplotlib": "colormaps",
+    "reproject": "diff",
     "galsim": "sim",
     "roman_datamodels": "roman",
     "gwcs": "roman",

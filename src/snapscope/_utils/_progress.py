@@ -1,6 +1,7 @@
 """One progress-bar helper.
 
-tqdm.auto (a widget in Jupyter, text in a terminal) when it is installed, else the bare iterable.
+tqdm.auto (a widget in Jupyter, text in a terminal) when it is installed (extra ``progress``),
+else the bare iterable.
 """
 
 from __future__ import annotations

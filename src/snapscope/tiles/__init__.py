@@ -67,7 +67,7 @@ The contract (the widget builds on exactly this)::
     #   first access of STRETCHES or on the first render)
     COLORMAPS: tuple of colormap names that always work (gray, viridis, magma, inferno,
     #   plasma, cividis; each also as "<name>_r"); with matplotlib installed, any of its names
-    colormap_lut(name, n=256) -> uint8 (n, 4), read-only. matplotlib (a test extra) is
+    colormap_lut(name, n=256) -> uint8 (n, 4), read-only. matplotlib (extra 'colormaps') is
     #   imported lazily; without it the COLORMAPS are built in, byte-identical to matplotlib's
     #   at n = 256. The browser should fetch its tables from here, not carry its own.
 

@@ -70,7 +70,8 @@ def _lut(name: str, n: int) -> np.ndarray:
         except ImportError:
             raise ValueError(
                 f"unknown colormap {name!r}; without matplotlib the colormaps are "
-                f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses)"
+                f"{', '.join(BUILTIN_COLORMAPS)} (and their '_r' reverses); "
+                "`pip install snapscope[colormaps]` adds every matplotlib colormap"
             ) from None
         try:
             cmap = matplotlib.colormaps[name]

@@ -12,6 +12,7 @@ never waits forever and the kernel never dies of a bad request.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -255,10 +256,12 @@ class TileServer:
 
 
 def _in_kernel() -> bool:
-    """Return True inside an IPython kernel (where requests go to the worker thread)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    """Return True inside an IPython kernel (where requests go to the worker thread).
+
+    A kernel has imported IPython already; without it in ``sys.modules`` there is no kernel.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
         return False
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
