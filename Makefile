@@ -64,7 +64,7 @@ jstest: node_modules/.stamp
 	@npm test --silent
 
 pytest: env js
-	@$(PY) -m pytest $(PYTEST_ARGS) tests
+	@$(if $(filter 0,$(LOCK)),SNAPSCOPE_LATEST=1) $(PY) -m pytest $(PYTEST_ARGS) tests
 
 test: system-deps env js jstest pytest
 

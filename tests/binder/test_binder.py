@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from checkout import copy_tracked_files
 
 REPO = Path(__file__).parents[2]
 USER = "snapbinder"
@@ -66,12 +67,7 @@ def binder_home():
     base = Path(tempfile.mkdtemp(prefix="snapscope-binder-", dir="/var/tmp"))  # outside root's 0700 dirs
     home, repo = base / "home", base / "repo"
     home.mkdir()
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
-    for rel in filter(None, files.decode().split("\0")):
-        src = REPO / rel
-        if src.is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, repo / rel)
+    copy_tracked_files(repo)
     for p in (base, *base.rglob("*")):
         shutil.chown(p, USER, USER)
     os.chmod(base, 0o755)

@@ -150,9 +150,9 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
     return path
 
 
-def voila_command(notebook: Path, port: int) -> list[str]:
+def voila_command(notebook: Path, port: int, bin_dir: Path = BIN) -> list[str]:
     return [
-        str(BIN / "voila"),
+        str(bin_dir / "voila"),
         str(notebook),
         "--no-browser",
         f"--port={port}",
@@ -161,11 +161,13 @@ def voila_command(notebook: Path, port: int) -> list[str]:
     ]
 
 
-def voila_notebook_server(root: Path, name: str, cells: list[str], env: dict) -> Server:
-    """Write ``root/name`` with these code cells and serve it with Voila (stop it yourself)."""
+def voila_notebook_server(root: Path, name: str, cells: list[str], env: dict,
+                          bin_dir: Path = BIN) -> Server:
+    """Write ``root/name`` with these code cells and serve it with the Voila of the environment
+    ``bin_dir`` (stop it yourself)."""
     nb = write_notebook(root / name, cells)
     port = free_port()
-    return Server(voila_command(nb, port), port, root, env, root / "voila.log")
+    return Server(voila_command(nb, port, bin_dir), port, root, env, root / "voila.log")
 
 
 def jupyter_command(port: int, root: Path, app: str = "lab", bin_dir: Path = BIN) -> list[str]:
