@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from checkout import copy_tracked_files
 
-REPO = Path(__file__).parents[2]
 USER = "snapbinder"
 SYSTEM_PYTHON = "/usr/bin/python3"
 RUNUSER = shutil.which("runuser") or "/usr/sbin/runuser"
