@@ -7,6 +7,7 @@ import pytest
 from astropy.nddata import Cutout2D, NoOverlapError, PartialOverlapError
 from fitsmaker import make_ou2024_file
 
+from snapscope.exceptions import OutsideImageError
 from snapscope.image import Numpy2DImage, OpenUniverse2024FITSImage
 from snapscope.wcs import AstropyWCS
 
@@ -69,12 +70,16 @@ def test_overlap_errors(ou):
     im = OpenUniverse2024FITSImage(full_filepath=path)
     with pytest.raises(PartialOverlapError):
         im.get_cutout(5, 60, 21)
-    with pytest.raises(NoOverlapError):
-        im.get_cutout(50, 400, 21)
-    with pytest.raises(NoOverlapError):
-        im.get_cutout(50, 400, 21, mode="partial")
-    with pytest.raises(ValueError, match="Size must be odd"):
-        im.get_cutout(50, 50, 10)
+    for mode in ("strict", "partial"):
+        with pytest.raises(OutsideImageError, match=r"\(x, y\) = \(50, 400\) is outside the image of "
+                           rf"{im.width} × {im.height} pixels") as err:
+            im.get_cutout(50, 400, 21, mode=mode)
+        assert isinstance(err.value, NoOverlapError), "snappl code catches astropy's error"
+    for size in (10, 0, -3):
+        with pytest.raises(ValueError, match=f"xsize must be a positive odd integer.*got xsize={size}"):
+            im.get_cutout(50, 50, size)
+    with pytest.raises(ValueError, match="ysize must be a positive odd integer"):
+        im.get_cutout(50, 50, 11, -1)
     with pytest.raises(TypeError, match="xsize must be an integer"):
         im.get_cutout(50, 50, 10.5)
     with pytest.raises(ValueError, match="mode must be"):
@@ -96,7 +101,8 @@ def test_ra_dec_cutout_centres_on_nearest_pixel(ou):
     xi, yi = math.floor(x + 0.5), math.floor(y + 0.5)
     assert (xi, yi) == (61, 34)
     np.testing.assert_array_equal(cut.data, truth["sci"][yi - 2:yi + 3, xi - 2:xi + 3])
-    with pytest.raises(NoOverlapError):
+    with pytest.raises(OutsideImageError, match=rf"\(ra, dec\) = \({float(ra) + 1.0}, {float(dec)}\), "
+                       r"pixel \(x, y\) = .* is outside the image"):
         im.get_ra_dec_cutout(float(ra) + 1.0, float(dec), 5)
     edge_ra, edge_dec = truth["wcs"].all_pix2world(0, 60, 0)
     with pytest.raises(PartialOverlapError):

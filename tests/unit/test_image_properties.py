@@ -25,6 +25,18 @@ def ou_file(tmp_path):
     return make_ou2024_file(tmp_path, shape=(40, 30), mjd=62480.25, sca=7, pointing=4567)
 
 
+def test_observation_id_of_a_file_not_named_as_ou2024(ou_file, tmp_path):
+    """snappl 0.48 raises ValueError; snapscope falls back to the POINTING card, else None."""
+    from astropy.io import fits
+
+    path, _ = ou_file
+    renamed = path.rename(tmp_path / "my_own_name.fits")
+    assert OpenUniverse2024FITSImage(full_filepath=renamed).observation_id is None
+    with fits.open(renamed, mode="update") as hdul:
+        hdul[1].header["POINTING"] = 991  # the SCI header, where OU2024 keeps its cards
+    assert OpenUniverse2024FITSImage(full_filepath=renamed).observation_id == "991"
+
+
 def test_ou2024_header_values(ou_file):
     path, truth = ou_file
     im = OpenUniverse2024FITSImage(full_filepath=path)

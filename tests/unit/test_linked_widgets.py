@@ -142,7 +142,7 @@ def test_failed_cutouts_are_shown_with_the_reason(position):
     grid = CutoutGrid()
     grid.show([far], position)
     assert grid.cutouts == [None] and grid.thumbnails.images == [b""]
-    assert grid.thumbnails.items[0]["error"] == "failed" and "NoOverlapError" in grid.errors[0]
+    assert grid.thumbnails.items[0]["error"] == "failed" and "is outside the image" in grid.errors[0]
     assert "1 failed" in grid.status.value
 
 

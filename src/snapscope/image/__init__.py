@@ -28,11 +28,13 @@ __all__ = [
     "image_class_for_format",
     "image_from_db_row",
     "ScaledPlane",
+    "CutoutOutsideImageError",
     "open_file_limit",
     "set_open_file_limit",
 ]
 
-_LAZY = {"RomanDatamodelImage": "snapscope.image._roman"}
+_LAZY = {"RomanDatamodelImage": "snapscope.image._roman",
+         "CutoutOutsideImageError": "snapscope.image._cutout"}
 
 
 def __getattr__(name: str) -> Any:

@@ -427,19 +427,23 @@ class Image(PathedObject):
 
         Raises
         ------
-        astropy.nddata.NoOverlapError
-            If the cutout does not touch the image (both modes).
+        snapscope.exceptions.OutsideImageError
+            If the cutout does not touch the image (both modes); it is also an
+            ``astropy.nddata.NoOverlapError``, as snappl raises.
         astropy.nddata.PartialOverlapError
             If ``mode='strict'`` and the cutout is not entirely on the image.
         """
-        x, y = self.get_wcs().world_to_pixel(ra, dec)
-        if not (np.isfinite(x) and np.isfinite(y)):
-            from astropy.nddata import NoOverlapError
+        from snapscope.image._cutout import CutoutOutsideImageError, outside_image
 
-            raise NoOverlapError(f"(ra, dec) = ({ra}, {dec}) does not project onto this image")
-        return self.get_cutout(
-            math.floor(x + 0.5), math.floor(y + 0.5), xsize, ysize, mode=mode, fill_value=fill_value
-        )
+        x, y = self.get_wcs().world_to_pixel(ra, dec)
+        where = f"(ra, dec) = ({ra}, {dec})"
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise outside_image(self, f"{where}, which has no pixel position on the image plane,")
+        try:
+            return self.get_cutout(math.floor(x + 0.5), math.floor(y + 0.5), xsize, ysize, mode=mode,
+                                   fill_value=fill_value)
+        except CutoutOutsideImageError as err:
+            raise type(err)(f"{where}, pixel (x, y) = ({x:.1f}, {y:.1f}): {err}") from None
 
     # ------------------------------------------------------------ photometry
     def ap_phot(self, coords: Any, ap_r: float = 9, method: str = "subpixel", subpixels: int = 5,

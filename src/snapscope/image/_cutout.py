@@ -16,11 +16,30 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from astropy.nddata.utils import NoOverlapError
 
-from snapscope.exceptions import NoWCSError
+from snapscope.exceptions import NoWCSError, OutsideImageError
 from snapscope.wcs import AstropyWCS, BaseWCS
 
-__all__ = ["make_cutout", "shifted_wcs", "ShiftedWCS", "cutout_header"]
+__all__ = ["make_cutout", "shifted_wcs", "ShiftedWCS", "cutout_header", "CutoutOutsideImageError",
+           "outside_image"]
+
+
+class CutoutOutsideImageError(OutsideImageError, NoOverlapError):
+    """A cutout centred where it does not touch the image.
+
+    A :class:`snapscope.exceptions.OutsideImageError` that is also astropy's ``NoOverlapError``,
+    the error snappl's ``Cutout2D`` raises, so code written for either catches it.
+    """
+
+    __module__ = "snapscope.image"
+
+
+def outside_image(image: Any, where: str) -> CutoutOutsideImageError:
+    """The error for a cutout at ``where`` (a description of the position) off ``image``."""
+    return CutoutOutsideImageError(
+        f"{where} is outside the image of {image.width} × {image.height} pixels (x from 0 to "
+        f"{image.width - 1}, y from 0 to {image.height - 1}): the cutout does not overlap it")
 
 _COPIED = ("observation_id", "sca", "band", "mjd", "exptime", "sky_level")
 
@@ -39,7 +58,8 @@ def _odd_size(v: Any, name: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int | np.integer):
         raise TypeError(f"{name} must be an integer number of pixels, not {v!r}")
     if v < 1 or v % 2 == 0:
-        raise ValueError(f"Size must be odd for a well defined central pixel, got {name}={v}")
+        raise ValueError(f"{name} must be a positive odd integer (pixels; odd for a well defined "
+                         f"central pixel), got {name}={v}")
     return int(v)
 
 
@@ -53,7 +73,11 @@ def make_cutout(image: Any, x: Any, y: Any, xsize: Any, ysize: Any = None, *, mo
     x, y = _centre_pixel(x, "x"), _centre_pixel(y, "y")
     xsize = _odd_size(xsize, "xsize")
     ysize = xsize if ysize is None else _odd_size(ysize, "ysize")
-    large, small = overlap_slices(image.image_shape, (ysize, xsize), (y, x), mode=mode)
+    try:
+        large, small = overlap_slices(image.image_shape, (ysize, xsize), (y, x), mode=mode)
+    except NoOverlapError:
+        raise outside_image(image, f"a {xsize} × {ysize} cutout centred on pixel (x, y) = ({x}, {y})"
+                            ) from None
 
     cut = type(image)(**image._cutout_init_kwargs())
     for which in ("data", "noise", "flags"):

@@ -127,9 +127,9 @@ class Numpy2DImage(Image):
         x, y : int or float
             Centre pixel; a non-integer value is taken to the nearest pixel, ``floor(v + 0.5)``.
         xsize : int
-            Width in pixels; must be odd so the centre pixel is well defined.
+            Width in pixels, a positive odd integer (so the centre pixel is well defined).
         ysize : int, optional
-            Height in pixels (default ``xsize``); must be odd.
+            Height in pixels (default ``xsize``), a positive odd integer.
         mode : {'strict', 'partial'}
             'strict' refuses cutouts that leave the image; 'partial' fills the missing pixels
             with ``fill_value`` (flags with 1, "bad pixel"), as ``astropy.nddata.Cutout2D``.
@@ -144,8 +144,11 @@ class Numpy2DImage(Image):
 
         Raises
         ------
-        astropy.nddata.NoOverlapError, astropy.nddata.PartialOverlapError
-            As ``Cutout2D``.
+        snapscope.exceptions.OutsideImageError
+            If the cutout does not touch the image (both modes); it is also an
+            ``astropy.nddata.NoOverlapError``, as ``Cutout2D`` raises.
+        astropy.nddata.PartialOverlapError
+            If ``mode='strict'`` and the cutout is not entirely on the image, as ``Cutout2D``.
         """
         from snapscope.image._cutout import make_cutout
 

@@ -284,8 +284,11 @@ class RomanDatamodelImage(Image):
 
         Raises
         ------
-        astropy.nddata.NoOverlapError, astropy.nddata.PartialOverlapError
-            As ``Cutout2D``.
+        snapscope.exceptions.OutsideImageError
+            If the cutout does not touch the image (both modes); it is also an
+            ``astropy.nddata.NoOverlapError``, as ``Cutout2D`` raises.
+        astropy.nddata.PartialOverlapError
+            If ``mode='strict'`` and the cutout is not entirely on the image, as ``Cutout2D``.
         """
         from snapscope.image._cutout import make_cutout
 
