@@ -18,6 +18,20 @@ const CSS = `
 .snapscope-status { min-height: 1.4em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
   font-family: var(--jp-code-font-family, monospace); }
 .snapscope-error { color: var(--jp-error-color1, #d32f2f); }
+.snapscope-display { display: flex; gap: 4px 10px; align-items: center; flex-wrap: wrap; }
+.snapscope-display[hidden], .snapscope-colorbar[hidden] { display: none; }
+.snapscope-display label { display: inline-flex; gap: 4px; align-items: center; }
+.snapscope-display select, .snapscope-display input { font: inherit; color: inherit;
+  background: var(--jp-layout-color1, #fff); border: 1px solid var(--jp-border-color1, #bbb); border-radius: 2px; }
+.snapscope-display input[type="number"] { width: 7.5em; }
+.snapscope-display input[aria-invalid="true"] { border-color: var(--jp-error-color1, #d32f2f); }
+.snapscope-colorbar-ramp { display: block; width: 100%; height: 10px; image-rendering: pixelated;
+  border: 1px solid var(--jp-border-color2, #ddd); box-sizing: border-box; }
+.snapscope-colorbar-ticks { position: relative; height: 1.3em; overflow: hidden;
+  font-family: var(--jp-code-font-family, monospace); font-size: 11px; }
+.snapscope-colorbar-ticks span { position: absolute; top: 0; white-space: nowrap; }
+.snapscope-colorbar-ticks span::before { content: ""; position: absolute; left: 50%; top: -3px; height: 3px;
+  border-left: 1px solid currentColor; }
 `;
 
 export interface Dom {
@@ -29,6 +43,10 @@ export interface Dom {
   error: HTMLElement;
   label: HTMLElement;
   buttons: Record<string, HTMLButtonElement>;
+  /** The display control's row (filled by ui/displayControl.ts). */
+  display: HTMLElement;
+  /** The colorbar (filled by ui/colorbar.ts). */
+  colorbar: HTMLElement;
 }
 
 const BUTTONS: [string, string, string][] = [
@@ -38,6 +56,7 @@ const BUTTONS: [string, string, string][] = [
   ["one", "1:1", "One image pixel per screen pixel (1)"],
   ["mask", "Mask", "Show flagged pixels (m)"],
   ["blink", "Blink", "Next loaded image (b)"],
+  ["display", "Display", "Cuts, stretch and colormap (d)"],
 ];
 
 export function buildDom(el: HTMLElement, height: string): Dom {
@@ -73,7 +92,11 @@ export function buildDom(el: HTMLElement, height: string): Dom {
   status.className = "snapscope-status";
   const error = document.createElement("div");
   error.className = "snapscope-status snapscope-error";
-  root.append(style, toolbar, stage, status, error);
+  const display = document.createElement("div");
+  display.className = "snapscope-display";
+  const colorbar = document.createElement("div");
+  colorbar.className = "snapscope-colorbar";
+  root.append(style, toolbar, display, stage, colorbar, status, error);
   el.append(root);
-  return { root, stage, image, overlay, status, error, label, buttons };
+  return { root, stage, image, overlay, status, error, label, buttons, display, colorbar };
 }
