@@ -5,6 +5,7 @@
 import { formatValue } from "../overlays/cursor";
 import { lutIndex, normalize } from "../render/stretch";
 import type { DisplayState } from "../render/types";
+import { element } from "./dom";
 
 export interface Tick {
   value: number;
@@ -63,11 +64,8 @@ export class Colorbar {
   private drawn = "";
 
   constructor(readonly el: HTMLElement) {
-    this.ramp = document.createElement("canvas");
-    this.ramp.className = "snapscope-colorbar-ramp";
-    this.ramp.height = 1;
-    this.labels = document.createElement("div");
-    this.labels.className = "snapscope-colorbar-ticks";
+    this.ramp = element("canvas", { className: "snapscope-colorbar-ramp", height: 1 });
+    this.labels = element("div", { className: "snapscope-colorbar-ticks" });
     el.append(this.ramp, this.labels);
   }
 
@@ -84,8 +82,7 @@ export class Colorbar {
     ctx.putImageData(new ImageData(colorbarRgba(d, n), n, 1), 0, 0);
     this.labels.replaceChildren(
       ...ticks(d.vmin, d.vmax, Math.max(2, Math.floor(width / 80))).map((t) => {
-        const span = document.createElement("span");
-        span.textContent = t.label;
+        const span = element("span", { textContent: t.label });
         span.dataset.value = String(t.value);
         span.style.left = `${t.at * 100}%`;
         span.style.transform = `translateX(${-t.at * 100}%)`;

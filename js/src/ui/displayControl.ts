@@ -5,14 +5,11 @@
 import type { DisplayTrait } from "../model";
 import { CUT_PERCENTILES, type CutsSpec } from "./cuts";
 import { controlValues, STRETCH_CHOICES, type DisplayEdit } from "./displayState";
+import { element } from "./dom";
 
 /** Text of a limit in its input: 6 significant digits (the exact value is kept while unedited). */
 function limitText(v: number): string {
   return String(Number(v.toPrecision(6)));
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
-  return Object.assign(document.createElement(tag), props);
 }
 
 function labelled(text: string, control: HTMLElement): HTMLLabelElement {

@@ -59,44 +59,32 @@ const BUTTONS: [string, string, string][] = [
   ["display", "Display", "Cuts, stretch and colormap (d)"],
 ];
 
+/** A new element with these properties (className, title, textContent…). */
+export function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
+  return Object.assign(document.createElement(tag), props);
+}
+
 export function buildDom(el: HTMLElement, height: string): Dom {
-  const style = document.createElement("style");
-  style.textContent = CSS;
-  const root = document.createElement("div");
-  root.className = "snapscope-viewer";
-  root.tabIndex = 0;
-  const toolbar = document.createElement("div");
-  toolbar.className = "snapscope-toolbar";
+  const root = element("div", { className: "snapscope-viewer", tabIndex: 0 });
+  const toolbar = element("div", { className: "snapscope-toolbar" });
   const buttons: Record<string, HTMLButtonElement> = {};
   for (const [name, text, title] of BUTTONS) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = text;
-    b.title = title;
-    b.dataset.action = name;
-    toolbar.append(b);
-    buttons[name] = b;
+    buttons[name] = element("button", { type: "button", textContent: text, title });
+    buttons[name].dataset.action = name;
+    toolbar.append(buttons[name]);
   }
-  const label = document.createElement("span");
-  label.className = "snapscope-label";
+  const label = element("span", { className: "snapscope-label" });
   toolbar.append(label);
-  const stage = document.createElement("div");
-  stage.className = "snapscope-stage";
+  const stage = element("div", { className: "snapscope-stage" });
   stage.style.height = height;
-  const image = document.createElement("canvas");
-  image.className = "snapscope-image";
-  const overlay = document.createElement("canvas");
-  overlay.className = "snapscope-overlay";
+  const image = element("canvas", { className: "snapscope-image" });
+  const overlay = element("canvas", { className: "snapscope-overlay" });
   stage.append(image, overlay);
-  const status = document.createElement("div");
-  status.className = "snapscope-status";
-  const error = document.createElement("div");
-  error.className = "snapscope-status snapscope-error";
-  const display = document.createElement("div");
-  display.className = "snapscope-display";
-  const colorbar = document.createElement("div");
-  colorbar.className = "snapscope-colorbar";
-  root.append(style, toolbar, display, stage, colorbar, status, error);
+  const status = element("div", { className: "snapscope-status" });
+  const error = element("div", { className: "snapscope-status snapscope-error" });
+  const display = element("div", { className: "snapscope-display" });
+  const colorbar = element("div", { className: "snapscope-colorbar" });
+  root.append(element("style", { textContent: CSS }), toolbar, display, stage, colorbar, status, error);
   el.append(root);
   return { root, stage, image, overlay, status, error, label, buttons, display, colorbar };
 }

@@ -21,7 +21,8 @@ limits equal ``PercentileInterval(p).get_limits(sample)`` (to float64 rounding);
 it interpolates linearly (bounded by the neighbouring knots' values). A quantile table rather
 than a histogram: a histogram's bins are as wide as (max - min) / bins, which a few saturated
 stars make wider than the whole sky noise; the table is exact where it is used and costs
-~1 kB per image (``np.percentile`` on the 2**18-value sample: ~13 ms at load).
+~0.5 kB per image (``np.percentile`` at 25 knots of the 2**18-value sample: ~4-8 ms at load,
+against ~11-20 ms for a 1 % grid).
 """
 
 from __future__ import annotations
@@ -68,15 +69,14 @@ CUT_PERCENTILES = (90.0, 95.0, 99.0, 99.5, 99.9, 100.0)
 
 
 def _quantile_knots() -> tuple[float, ...]:
-    tails = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.5, 2.5)
-    knots = {float(p) for p in range(101)} | set(DEFAULT_PERCENTILES)
-    knots |= set(tails) | {100.0 - p for p in tails}
+    knots = {float(p) for p in range(0, 101, 10)} | {1.0, 25.0, 75.0, 99.0} | set(DEFAULT_PERCENTILES)
     # The presets as PercentileInterval computes them, bit for bit ((100 - 99.9) / 2 is not 0.05).
     knots |= {(100.0 - p) / 2.0 for p in CUT_PERCENTILES} | {(100.0 + p) / 2.0 for p in CUT_PERCENTILES}
     return tuple(sorted(knots))
 
 
-#: Percentiles at which ``sample_quantiles`` measures the sample (dense in the tails).
+#: Percentiles at which ``sample_quantiles`` measures the sample: the presets' ends, the
+#: default's, and a coarse grid (25 knots; each knot costs ``np.percentile`` time at load).
 QUANTILE_PERCENTILES = _quantile_knots()
 
 
