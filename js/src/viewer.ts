@@ -14,10 +14,7 @@ import { drawCompass } from "./overlays/compass";
 import { readout, valueAt } from "./overlays/cursor";
 import { drawMarkers, markersFromTrait, type Markers } from "./overlays/markers";
 import { attachInput } from "./interaction";
-import { Colorbar } from "./ui/colorbar";
-import { quantilesFromTrait } from "./ui/cuts";
-import { DisplayControl } from "./ui/displayControl";
-import { applyEdit, type DisplayEdit } from "./ui/displayState";
+import { DisplayPanel } from "./ui/displayPanel";
 import { buildDom, type Dom } from "./ui/dom";
 import * as V from "./view";
 import { WcsGrid } from "./wcs";
@@ -26,9 +23,7 @@ const MASK_COLOR: Rgba = [255, 40, 40, 140];
 
 export class Viewer {
   readonly dom: Dom;
-  private control: DisplayControl;
-  private colorbar: Colorbar;
-  private editAt = 0;
+  private panel: DisplayPanel;
   private renderer: Renderer;
   private cache: TileCache;
   private sched: Scheduler;
@@ -58,12 +53,11 @@ export class Viewer {
       (t) => this.renderer.release(t),
     );
     this.sched = new Scheduler((msg) => model.send(msg));
-    this.control = new DisplayControl(this.dom.display, (e) => this.editDisplay(e), signal);
-    this.colorbar = new Colorbar(this.dom.colorbar);
+    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal);
     this.dom.root.dataset.renderer = this.renderer.kind;
     this.on("change:_images change:_displayed change:_view", () => this.sync());
     this.on("change:_displays", () => this.syncDisplays());
-    this.on("change:_colormaps", () => this.syncControl());
+    this.on("change:_colormaps", () => this.panel.sync());
     this.on("change:_catalogs", () => this.syncCatalogs());
     this.on("change:_overview", () => this.takeOverview());
     this.on("change:show_mask", () => this.request());
@@ -157,24 +151,8 @@ export class Viewer {
         stretch: { name: d.stretch.name, params: d.stretch.params, lut }, version: ++this.version,
       });
     }
-    this.syncControl();
+    this.panel.sync();
     this.request();
-  }
-
-  private syncControl(): void {
-    const img = this.image();
-    this.control.update(img && this.model.get("_displays")[img.key], Object.keys(this.model.get("_colormaps") ?? {}));
-  }
-
-  /** A display-control change: repaint from the loaded tiles at once, and tell Python. */
-  private editDisplay(edit: DisplayEdit): void {
-    const img = this.image();
-    const displays = this.model.get("_displays");
-    if (!img || !displays[img.key]) return;
-    const ctx = { quantiles: quantilesFromTrait(img.quantiles), colormaps: this.model.get("_colormaps") ?? {} };
-    this.editAt = performance.now();
-    this.model.set("_displays", { ...displays, [img.key]: applyEdit(displays[img.key], edit, ctx) });
-    this.model.save_changes();
   }
 
   /** Read the traits: displayed image and its view. */
@@ -197,7 +175,7 @@ export class Viewer {
       this.pushView();
     }
     this.dom.label.textContent = img ? img.label : "no image";
-    this.syncControl();
+    this.panel.sync();
     this.request();
   }
 
@@ -260,7 +238,7 @@ export class Viewer {
       this.model.set("show_mask", !this.model.get("show_mask"));
       this.model.save_changes();
     } else if (name === "blink") this.blink();
-    else if (name === "display") this.dom.buttons.display.setAttribute("aria-pressed", String(this.control.toggle()));
+    else if (name === "display") this.panel.toggle();
     else if (img && name === "fit") {
       this.view = V.fitView(img, this.size);
       this.changed();
@@ -348,8 +326,10 @@ export class Viewer {
     octx.clearRect(0, 0, this.dom.overlay.width, this.dom.overlay.height);
     const img = this.image();
     const display = img && this.displays.get(img.key);
-    this.colorbar.draw(display ?? null, (img && this.model.get("_displays")[img.key]?.cmap) ?? "");
-    if (!img || !this.view || !display) return;
+    if (!img || !this.view || !display) {
+      this.panel.frame(display);
+      return;
+    }
     const view = this.view;
     const target = V.levelFor(img, view, this.size);
     const planes: Plane[] = [PLANE_DATA];
@@ -400,12 +380,7 @@ export class Viewer {
       ds.displayToFrameMs = (performance.now() - this.displayAt).toFixed(1);
       this.displayAt = 0;
     }
-    if (this.editAt) {
-      // Time from a display-control change to its repainted frame (no kernel round trip).
-      ds.editToFrameMs = (performance.now() - this.editAt).toFixed(1);
-      ds.edits = String(Number(ds.edits ?? 0) + 1);
-      this.editAt = 0;
-    }
+    this.panel.frame(display);
   }
 
   private destroy(ro: ResizeObserver): void {
