@@ -35,8 +35,15 @@ export class DisplayPanel {
     const displays = this.model.get("_displays");
     if (!img || !displays[img.key]) return;
     const ctx = { quantiles: quantilesFromTrait(img.quantiles), colormaps: this.model.get("_colormaps") ?? {} };
+    let next;
+    try {
+      next = applyEdit(displays[img.key], edit, ctx);
+    } catch (err) {
+      this.dom.error.textContent = String(err); // visible, and in the console
+      throw err;
+    }
     this.editAt = performance.now();
-    this.model.set("_displays", { ...displays, [img.key]: applyEdit(displays[img.key], edit, ctx) });
+    this.model.set("_displays", { ...displays, [img.key]: next });
     this.model.save_changes();
   }
 
