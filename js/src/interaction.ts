@@ -1,6 +1,6 @@
 // Mouse, wheel, keyboard and toolbar input. Every listener is registered with the view's
 // AbortSignal, so aborting it removes exactly what was added here.
-import type { Dom } from "./ui";
+import type { Dom } from "./ui/dom";
 
 export interface Handlers {
   pan(dx: number, dy: number): void;
@@ -19,6 +19,7 @@ const KEYS: Record<string, string> = {
   "1": "one",
   m: "mask",
   b: "blink",
+  d: "display",
 };
 
 export function attachInput(dom: Dom, h: Handlers, signal: AbortSignal): void {
@@ -62,6 +63,10 @@ export function attachInput(dom: Dom, h: Handlers, signal: AbortSignal): void {
     h.zoom(Math.exp(-e.deltaY * unit * 0.002), ...local(e));
   }, { signal, passive: false });
   dom.root.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) {
+      e.stopPropagation(); // typing in the display control: no viewer or notebook shortcuts
+      return;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const step = 0.1 * Math.min(target.clientWidth, target.clientHeight);
     const arrows: Record<string, [number, number]> = {

@@ -1,6 +1,7 @@
 // The widget's synced traits (Python: src/snapscope/widgets/_image_widget.py) as seen in JS.
 import type { AnyModel } from "@anywidget/types";
 import type { TileReplyMsg } from "./protocol";
+import type { CutsSpec } from "./ui/cuts";
 
 /** WCS grid (Python: widgets/_wcsgrid.py): gnomonic xi/eta (radians) on a pixel grid. */
 export interface WcsGridTrait {
@@ -19,7 +20,15 @@ export interface WcsGridTrait {
   lat_name: string;
 }
 
-/** One loaded image: geometry of its tile pyramid and its WCS grid. */
+/** Quantile table of an image's pixel sample (Python: _traits.py sample_quantiles). */
+export interface QuantilesTrait {
+  /** Percentiles (0-100), increasing. */
+  p: number[];
+  /** Little-endian float64 values at p. */
+  q: DataView;
+}
+
+/** One loaded image: geometry of its tile pyramid, its WCS grid and its quantiles. */
 export interface ImageTrait {
   key: string;
   label: string;
@@ -30,6 +39,8 @@ export interface ImageTrait {
   levels: [number, number][];
   has_mask: boolean;
   wcs: WcsGridTrait | null;
+  /** null when the image has no finite pixel. */
+  quantiles: QuantilesTrait | null;
 }
 
 export interface StretchTrait {
@@ -47,6 +58,8 @@ export interface DisplayTrait {
   cmap: string;
   /** 256 × RGBA uint8. */
   cmap_lut: DataView;
+  /** Which interval made vmin, vmax. */
+  cuts: CutsSpec;
 }
 
 export interface ViewTrait {
@@ -73,6 +86,8 @@ export interface Traits {
   _images: Record<string, ImageTrait>;
   _displayed: string;
   _displays: Record<string, DisplayTrait>;
+  /** 256 × RGBA uint8 tables of the colormaps the display control offers. */
+  _colormaps: Record<string, DataView>;
   _view: ViewTrait | null;
   _catalogs: CatalogTrait[];
   _overview: OverviewTrait | null;

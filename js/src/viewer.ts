@@ -14,7 +14,8 @@ import { drawCompass } from "./overlays/compass";
 import { readout, valueAt } from "./overlays/cursor";
 import { drawMarkers, markersFromTrait, type Markers } from "./overlays/markers";
 import { attachInput } from "./interaction";
-import { buildDom, type Dom } from "./ui";
+import { DisplayPanel } from "./ui/displayPanel";
+import { buildDom, type Dom } from "./ui/dom";
 import * as V from "./view";
 import { WcsGrid } from "./wcs";
 
@@ -22,6 +23,7 @@ const MASK_COLOR: Rgba = [255, 40, 40, 140];
 
 export class Viewer {
   readonly dom: Dom;
+  private panel: DisplayPanel;
   private renderer: Renderer;
   private cache: TileCache;
   private sched: Scheduler;
@@ -51,9 +53,11 @@ export class Viewer {
       (t) => this.renderer.release(t),
     );
     this.sched = new Scheduler((msg) => model.send(msg));
+    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal);
     this.dom.root.dataset.renderer = this.renderer.kind;
     this.on("change:_images change:_displayed change:_view", () => this.sync());
     this.on("change:_displays", () => this.syncDisplays());
+    this.on("change:_colormaps", () => this.panel.sync());
     this.on("change:_catalogs", () => this.syncCatalogs());
     this.on("change:_overview", () => this.takeOverview());
     this.on("change:show_mask", () => this.request());
@@ -147,6 +151,7 @@ export class Viewer {
         stretch: { name: d.stretch.name, params: d.stretch.params, lut }, version: ++this.version,
       });
     }
+    this.panel.sync();
     this.request();
   }
 
@@ -170,6 +175,7 @@ export class Viewer {
       this.pushView();
     }
     this.dom.label.textContent = img ? img.label : "no image";
+    this.panel.sync();
     this.request();
   }
 
@@ -232,6 +238,7 @@ export class Viewer {
       this.model.set("show_mask", !this.model.get("show_mask"));
       this.model.save_changes();
     } else if (name === "blink") this.blink();
+    else if (name === "display") this.panel.toggle();
     else if (img && name === "fit") {
       this.view = V.fitView(img, this.size);
       this.changed();
@@ -295,6 +302,8 @@ export class Viewer {
       this.request();
     } else if (msg?.kind === MSG_TILE && buffers?.length === 1) {
       this.store(msg as TileReplyMsg, buffers[0]);
+    } else {
+      throw new Error(`snapscope: unknown message ${JSON.stringify(msg?.kind)} with ${buffers?.length ?? 0} buffers`);
     }
   }
 
@@ -317,7 +326,10 @@ export class Viewer {
     octx.clearRect(0, 0, this.dom.overlay.width, this.dom.overlay.height);
     const img = this.image();
     const display = img && this.displays.get(img.key);
-    if (!img || !this.view || !display) return;
+    if (!img || !this.view || !display) {
+      this.panel.frame(display);
+      return;
+    }
     const view = this.view;
     const target = V.levelFor(img, view, this.size);
     const planes: Plane[] = [PLANE_DATA];
@@ -368,6 +380,7 @@ export class Viewer {
       ds.displayToFrameMs = (performance.now() - this.displayAt).toFixed(1);
       this.displayAt = 0;
     }
+    this.panel.frame(display);
   }
 
   private destroy(ro: ResizeObserver): void {

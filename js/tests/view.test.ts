@@ -4,7 +4,7 @@ import type { ImageTrait } from "../src/model";
 
 const img: ImageTrait = {
   key: "k", label: "a", width: 1000, height: 600, tile_size: 256,
-  levels: [[600, 1000], [300, 500], [150, 250]], has_mask: false, wcs: null,
+  levels: [[600, 1000], [300, 500], [150, 250]], has_mask: false, wcs: null, quantiles: null,
 };
 const size = { width: 400, height: 300, dpr: 1 };
 

@@ -19,7 +19,12 @@ from astropy.visualization import stretch as st
 from astropy.wcs import WCS, Sip
 
 from snapscope.tiles import colormap_lut, decode_tile, encode_tile, render_rgba
-from snapscope.widgets._traits import stretch_spec
+from snapscope.widgets._traits import (
+    CUT_PERCENTILES,
+    interval_from_spec,
+    sample_quantiles,
+    stretch_spec,
+)
 from snapscope.widgets._wcsgrid import grid_arrays, grid_pixel_to_sky, wcs_grid
 
 FIXTURES = Path(__file__).resolve().parents[2] / "js" / "tests" / "fixtures"
@@ -150,7 +155,40 @@ def build_tile_cases():
     return {"cases": cases}
 
 
+#: Percentile cuts that are not knots of the quantile table (interpolated in the browser).
+OFF_KNOT_PERCENTILES = (80.5, 99.3, 99.95)
+
+
+def quantile_sample() -> np.ndarray:
+    """A skewed sample like a sky image's: noise, a few bright stars, one saturated block."""
+    rng = np.random.default_rng(23)
+    sky = 1000 + 10 * rng.standard_normal(20000)
+    stars = 1000 + 10 ** rng.uniform(1, 4.5, 300)
+    return np.concatenate([sky, stars, np.full(40, 65000.0)])
+
+
+def build_quantile_cases():
+    sample = quantile_sample()
+    table = sample_quantiles(sample)
+    q = np.frombuffer(table["q"], "<f8")
+    cases = []
+    for pct in CUT_PERCENTILES + OFF_KNOT_PERCENTILES:
+        lower, upper = (100 - pct) / 2, (100 + pct) / 2
+        spec = {"kind": "percentile", "lower": lower, "upper": upper}
+        vmin, vmax = interval_from_spec(spec, None, None).get_limits(sample)
+        # The values at the knots around each end: the browser's interpolation stays between.
+        brackets = [
+            [float(q[np.searchsorted(table["p"], e, "right") - 1]),
+             float(q[min(np.searchsorted(table["p"], e, "left"), len(q) - 1)])]
+            for e in (lower, upper)
+        ]
+        cases.append({"percentile": pct, "knot": pct in CUT_PERCENTILES,
+                      "vmin": float(vmin), "vmax": float(vmax), "brackets": brackets})
+    return {"p": table["p"], "q": q.tolist(), "cases": cases}
+
+
 BUILDERS = {
+    "quantile_cases.json": build_quantile_cases,
     "stretch_cases.json": build_stretch_cases,
     "wcs_cases.json": build_wcs_cases,
     "tile_cases.json": build_tile_cases,
@@ -163,9 +201,12 @@ BUILDERS = {
 #   twin is held to 1e-6 against these numbers anyway.
 # * wcs_cases: astropy/wcslib trigonometry, the same kind of last-bit drift (1e-12 degrees is
 #   4 microarcseconds; the grid is held to a milliarcsecond).
+# * quantile_cases: numpy's random sample and np.percentile / astropy's PercentileInterval, the
+#   same last-bit drift; the browser's interpolation is tested against these numbers.
 # * tile_cases: our own encoder and decoder, bit-exact (the zlib payload bytes are not compared:
 #   they depend on the zlib build; what they decode to is).
 TOLERANCE = {"stretch_cases.json": (1e-12, 1e-15), "wcs_cases.json": (1e-12, 1e-12),
+             "quantile_cases.json": (1e-12, 0.0),
              "tile_cases.json": (0.0, 0.0)}
 
 

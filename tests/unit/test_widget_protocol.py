@@ -33,3 +33,9 @@ def test_stretch_names_match_stretch_ts():
     names = re.findall(r"^\s+(\w+): (\d+),", block, re.M)
     assert tuple(n for n, _ in names) == _traits.STRETCH_NAMES
     assert [int(i) for _, i in names] == list(range(len(names)))
+
+
+def test_cut_percentiles_match_cuts_ts():
+    text = (ROOT / "js" / "src" / "ui" / "cuts.ts").read_text()
+    (values,) = re.findall(r"export const CUT_PERCENTILES = \[([^\]]*)\];", text)
+    assert tuple(float(v) for v in values.split(",")) == _traits.CUT_PERCENTILES

@@ -2,6 +2,13 @@
 
 Only these few numbers travel on a change (``_displays`` trait, see ``_traits.py``): the
 browser's shader applies them to the float tiles it already holds, so no pixels are re-sent.
+
+The viewer's display control (``js/src/ui/displayControl.ts``) repaints at once from its own
+copy of ``_displays`` and writes it back; :meth:`DisplayMixin._displays_from_browser` turns
+what changed into astropy objects on the image's entry (the one owner of the state: what
+``get_cuts``, ``get_stretch``, ``get_colormap`` and ``save`` use) and re-sends the normalised
+``_displays``, so every view ends on Python's limits. A value Python rejects is logged in
+``errors`` and ``_last_error``, and the views go back to Python's state.
 """
 
 from __future__ import annotations
@@ -9,33 +16,55 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from ._inputs import ImageEntry
 from ._pyramids import colormap_lut
 from ._traits import (
     as_interval,
     compute_limits,
+    cuts_spec,
     default_cuts,
     default_stretch,
+    interval_from_spec,
     sample_values,
+    stretch_from_spec,
     stretch_spec,
 )
 
-__all__ = ["DisplayMixin", "DEFAULT_CMAP"]
+__all__ = ["DisplayMixin", "DEFAULT_CMAP", "control_colormaps"]
 
 #: Colormap used while ``get_colormap`` returns None.
 DEFAULT_CMAP = "gray"
 
 
+def control_colormaps() -> dict[str, bytes]:
+    """Tables of the colormaps the browser's display control offers (``_colormaps`` trait).
+
+    The built-in ones (no matplotlib import); their ``_r`` reverses are the same tables
+    reversed, which the browser does itself. Another colormap set from Python is offered too,
+    from its own table in ``_displays``.
+    """
+    from snapscope.tiles import COLORMAPS
+
+    return {name: colormap_lut(name) for name in COLORMAPS}
+
+
 class DisplayMixin:
     """AIDA display methods.
 
-    Needs ``_entries``, ``_resolve_image_label`` and ``_set_traits``.
+    Needs ``_entries``, ``_entry_by_key``, ``_resolve_image_label``, ``_set_traits``,
+    ``_from_python``, ``errors`` and the ``_displays`` trait.
     """
 
-    def _limits(self, entry: ImageEntry) -> tuple[float, float]:
+    def _sample(self, entry: ImageEntry) -> np.ndarray:
+        """The strided sample every percentile-type cut of this image is computed on."""
         if "sample" not in entry.cache:
             entry.cache["sample"] = sample_values(entry.array, entry.mask)
-        return compute_limits(entry.cuts, entry.cache["sample"])
+        return entry.cache["sample"]
+
+    def _limits(self, entry: ImageEntry) -> tuple[float, float]:
+        return compute_limits(entry.cuts, self._sample(entry))
 
     def _display_traits(self) -> dict[str, Any]:
         out = {}
@@ -48,7 +77,46 @@ class DisplayMixin:
                 "stretch": stretch_spec(entry.stretch),
                 "cmap": cmap,
                 "cmap_lut": colormap_lut(cmap),
+                "cuts": cuts_spec(entry.cuts),
             }
+        return out
+
+    def _displays_from_browser(self, proposed: Any) -> None:
+        """Apply what the browser's display control changed, then re-send Python's state."""
+        try:
+            current = self._display_traits()
+            updates = []
+            for key, wanted in (proposed or {}).items():
+                entry = self._entry_by_key(key)
+                if entry is not None and isinstance(wanted, dict):
+                    updates.append((entry, self._display_update(current[key], wanted)))
+            for entry, changed in updates:  # all checked first: a bad value changes nothing
+                for name, value in changed.items():
+                    setattr(entry, name, value)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._last_error = self.errors.record(exc, "display control").strip().splitlines()[-1]
+        self._apply_display()
+
+    @staticmethod
+    def _display_update(current: dict, wanted: dict) -> dict[str, Any]:
+        """Entry attributes (``cuts``, ``stretch``, ``colormap``) that ``wanted`` changes."""
+        out: dict[str, Any] = {}
+        cmap = wanted.get("cmap")
+        if cmap != current["cmap"]:
+            colormap_lut(cmap)  # ValueError for an unknown name
+            out["colormap"] = cmap
+        stretch = wanted.get("stretch")
+        now = current["stretch"]
+        if not isinstance(stretch, dict) or (stretch.get("name"), stretch.get("params")) != (
+            now["name"],
+            now["params"],
+        ):
+            out["stretch"] = stretch_from_spec(stretch)
+        cuts, limits = wanted.get("cuts"), (wanted.get("vmin"), wanted.get("vmax"))
+        if cuts != current["cuts"] or (
+            cuts.get("kind") == "manual" and limits != (current["vmin"], current["vmax"])
+        ):
+            out["cuts"] = interval_from_spec(cuts, *limits)
         return out
 
     def _apply_display(self) -> None:

@@ -20,12 +20,13 @@ import anywidget
 import traitlets as t
 
 from ._catalogs import CatalogMixin
-from ._display import DisplayMixin
+from ._display import DisplayMixin, control_colormaps
 from ._errors import ErrorLog
 from ._inputs import ImageEntry, make_entry
 from ._labels import resolve_label
 from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_TILE, ProtocolError
 from ._tile_server import TileServer
+from ._traits import sample_quantiles
 from ._viewport import ViewportMixin, pixel_view
 from ._wcsgrid import wcs_grid
 
@@ -58,7 +59,10 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
 
     _images = t.Dict().tag(sync=True)
     _displayed = t.Unicode("").tag(sync=True)
-    _displays = t.Dict().tag(sync=True)
+    # No echo: Python answers every browser change of the displays with its normalised state.
+    _displays = t.Dict().tag(sync=True, echo_update=False)
+    #: 256 × RGBA uint8 tables of the colormaps the display control offers (~6 kB, sent once).
+    _colormaps = t.Dict().tag(sync=True)
     _view = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _catalogs = t.List().tag(sync=True)
     _overview = t.Dict(allow_none=True, default_value=None).tag(sync=True)
@@ -79,7 +83,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         tile_compression: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(height=height, **kwargs)
+        super().__init__(height=height, _colormaps=control_colormaps(), **kwargs)
         self._entries: dict[str, ImageEntry] = {}
         self._catalog_tables: dict = {}
         self._catalog_styles: dict = {}
@@ -172,6 +176,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
             "levels": [list(pyr.level_shape(level)) for level in range(pyr.n_levels)],
             "has_mask": entry.mask is not None,
             "wcs": wcs_grid(entry.wcs, entry.shape),
+            "quantiles": sample_quantiles(self._sample(entry)),
         }
         self._entries[label] = entry
         self._set_traits(
@@ -247,6 +252,11 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
             self._viewport_from_browser(
                 entry, float(view["x"]), float(view["y"]), float(view["fov"])
             )
+
+    @t.observe("_displays")
+    def _displays_changed(self, change: dict) -> None:
+        if not self._from_python:
+            self._displays_from_browser(change["new"])
 
     @t.observe("_displayed")
     def _displayed_changed(self, change: dict) -> None:

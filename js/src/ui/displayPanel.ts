@@ -1,0 +1,62 @@
+// The display control and the colorbar of one view, tied to the model: shows the displayed
+// image's `_displays` entry, turns each control change into a new `_displays` (whose change
+// event repaints every view of the model from the tiles it holds) and saves it for Python.
+import type { ImageTrait, Model } from "../model";
+import type { DisplayState } from "../render/types";
+import { Colorbar } from "./colorbar";
+import { quantilesFromTrait } from "./cuts";
+import { DisplayControl } from "./displayControl";
+import { applyEdit, type DisplayEdit } from "./displayState";
+import type { Dom } from "./dom";
+
+export class DisplayPanel {
+  private control: DisplayControl;
+  private colorbar: Colorbar;
+  private editAt = 0;
+
+  constructor(private model: Model, private dom: Dom, private image: () => ImageTrait | undefined, signal: AbortSignal) {
+    this.control = new DisplayControl(dom.display, (e) => this.edit(e), signal);
+    this.colorbar = new Colorbar(dom.colorbar);
+  }
+
+  /** Show the displayed image's cuts, stretch and colormap in the control. */
+  sync(): void {
+    const img = this.image();
+    this.control.update(img && this.model.get("_displays")[img.key], Object.keys(this.model.get("_colormaps") ?? {}));
+  }
+
+  toggle(): void {
+    this.dom.buttons.display.setAttribute("aria-pressed", String(this.control.toggle()));
+  }
+
+  /** A control change: the new display is the trait's, at once; Python normalises it. */
+  private edit(edit: DisplayEdit): void {
+    const img = this.image();
+    const displays = this.model.get("_displays");
+    if (!img || !displays[img.key]) return;
+    const ctx = { quantiles: quantilesFromTrait(img.quantiles), colormaps: this.model.get("_colormaps") ?? {} };
+    let next;
+    try {
+      next = applyEdit(displays[img.key], edit, ctx);
+    } catch (err) {
+      this.dom.error.textContent = String(err); // visible, and in the console
+      throw err;
+    }
+    this.editAt = performance.now();
+    this.model.set("_displays", { ...displays, [img.key]: next });
+    this.model.save_changes();
+  }
+
+  /** Per frame: redraw the colorbar if the display changed; time the first frame after an edit. */
+  frame(display: DisplayState | undefined): void {
+    const img = this.image();
+    this.colorbar.draw(display ?? null, (img && this.model.get("_displays")[img.key]?.cmap) ?? "");
+    if (display && this.editAt) {
+      // From a control change to its repainted frame (no kernel round trip).
+      const ds = this.dom.root.dataset;
+      ds.editToFrameMs = (performance.now() - this.editAt).toFixed(1);
+      ds.edits = String(Number(ds.edits ?? 0) + 1);
+      this.editAt = 0;
+    }
+  }
+}
