@@ -4,9 +4,14 @@ Defaults give snappl's results: ``ap_phot`` subtracts a ``Background2D`` map (bo
 all other photutils defaults) and returns photutils' table plus a ``max`` column (of the raw data).
 Differences, on purpose:
 
-* the background-subtracted image is computed once per image and parameters and cached (snappl
-  recomputes the full-image ``Background2D`` on every call: 3 s of a 3.2 s call); the numbers are
-  the same to the last bit (the same ``data - bg`` array is measured);
+* the background is not built over the full image: :mod:`snapscope.image._background` measures
+  every box as photutils does (~0.1 s for a 4088² image instead of ~1 s) and evaluates the
+  interpolated map only on the apertures' bounding boxes (snappl builds the full-image
+  ``Background2D`` on every call: 3 s of a 3.2 s call). ``aperture_photometry`` runs on an
+  image that holds ``data - background`` on those boxes and zeros elsewhere: it reads only
+  those boxes, so the numbers are photutils' (the background values are the same to the last
+  bit in the tests). The box statistics are cached per image, box size and mask, so a second
+  call only interpolates (a few ms);
 * ``mask=`` may be ``'flags'`` (any flag bit set), an integer bitmask, or a boolean array, and
   ``error=`` may be ``'noise'`` (the image's 1σ plane, giving ``aperture_sum_err``);
 * ``psf_phot`` accepts any table-like ``init_params`` (snappl fails on a plain astropy ``Table``:
@@ -20,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ap_phot", "psf_phot", "resolve_mask", "coords_xy", "aperture_max"]
+__all__ = ["ap_phot", "psf_phot", "resolve_mask", "coords_xy", "aperture_max", "background_mesh"]
 
 _bg_lock = threading.Lock()
 
@@ -80,21 +85,55 @@ def _resolve_error(image: Any, error: Any) -> np.ndarray | None:
     return np.asarray(error)
 
 
-def background_subtracted(image: Any, bgsize: int, mask: np.ndarray | None) -> np.ndarray:
-    """``data - Background2D(data).background`` for this box size and mask (cached on the image)."""
-    from photutils.background import Background2D
+def _mask_key(image: Any, mask: Any) -> tuple:
+    """What identifies ``mask``'s pixels, and the arrays to hold so that their ids stay valid."""
+    if mask is None:
+        return None, ()
+    if isinstance(mask, str | int | np.integer):  # the flag plane (resolve_mask checked it)
+        flags = image.flags
+        return (str(mask), id(flags)), (flags,)
+    return id(mask), (mask,)
+
+
+def background_mesh(image: Any, bgsize: int, mask: Any, bool_mask: np.ndarray | None) -> Any:
+    """The :class:`~snapscope.image._background.BackgroundMesh` of this box size and mask.
+
+    ``mask`` is as given to :func:`ap_phot`, ``bool_mask`` its :func:`resolve_mask`. Cached on
+    the image: one mesh per image, replaced when the data array, the box size or the mask
+    changes ('flags' or a bitmask stays the same mask while the flag plane is the same array).
+    """
+    from snapscope.image._background import BackgroundMesh
 
     data = image.data
-    key = (int(bgsize), id(data), None if mask is None else id(mask))
+    mask_key, held = _mask_key(image, mask)
+    key = (int(bgsize), id(data), mask_key)
     with _bg_lock:
         cache = image.__dict__.setdefault("_background_cache", {})
         if key in cache:
             return cache[key][0]
-    subtracted = data - Background2D(data, box_size=bgsize, mask=mask).background
+    mesh = BackgroundMesh(data, bgsize, bool_mask)
     with _bg_lock:
-        cache.clear()  # keep one array per image: a new data array or box replaces the old one
-        cache[key] = (subtracted, data, mask)  # holding data and mask keeps their ids valid
-    return subtracted
+        cache.clear()  # keep one mesh per image: a new data array, box or mask replaces the old one
+        cache[key] = (mesh, data, held)  # holding data and mask keeps their ids valid
+    return mesh
+
+
+def _subtracted_under(data: np.ndarray, mesh: Any, apertures: Any) -> np.ndarray:
+    """``data - background`` on the bounding boxes of ``apertures``, zero elsewhere.
+
+    ``aperture_photometry`` reads only those boxes, so it measures the same numbers as on the
+    full ``data - Background2D(...).background``; the zeros cost no memory until written.
+    """
+    ny, nx = data.shape
+    pixels = []
+    for bbox in np.atleast_1d(apertures.bbox):
+        rows = np.arange(max(bbox.iymin, 0), min(bbox.iymax, ny))
+        cols = np.arange(max(bbox.ixmin, 0), min(bbox.ixmax, nx))
+        pixels.append(np.array(np.meshgrid(rows, cols, indexing="ij")).reshape(2, -1))
+    rows, cols = np.concatenate(pixels, axis=1)
+    measured = np.zeros(data.shape, dtype=np.result_type(data.dtype, mesh.mesh.dtype))
+    measured[rows, cols] = data[rows, cols] - mesh.at(rows, cols)
+    return measured
 
 
 def ap_phot(image: Any, coords: Any, ap_r: float = 9, method: str = "subpixel", subpixels: int = 5,
@@ -136,7 +175,10 @@ def ap_phot(image: Any, coords: Any, ap_r: float = 9, method: str = "subpixel", 
     bool_mask = resolve_mask(image, mask)
     err = _resolve_error(image, error)
     apertures = CircularAperture(np.transpose([x, y]), r=ap_r)
-    measured = background_subtracted(image, bgsize, bool_mask) if bgsize > 0 else data
+    measured = data
+    if bgsize > 0:
+        measured = _subtracted_under(data, background_mesh(image, bgsize, mask, bool_mask),
+                                     apertures)
     table = aperture_photometry(measured, apertures, method=method, subpixels=subpixels,
                                 mask=bool_mask, error=err, **kwargs)
     table["max"] = aperture_max(data, apertures, bool_mask)
