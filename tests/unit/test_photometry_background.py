@@ -144,3 +144,12 @@ def test_photutils_errors_are_kept():
     mask[::2] = True  # every box half masked
     with pytest.raises(ValueError, match="All boxes contain fewer than"):
         BackgroundMesh(np.ones((40, 40)), 10, mask)
+
+
+@pytest.mark.parametrize("box", [40, 128])
+def test_skewed_boxes(box):
+    rng = np.random.default_rng(10)
+    data = rng.normal(100.0, 1.0, (256, 256)) + 10.0 * (rng.random((256, 256)) < 0.3)  # bimodal
+    data[:, 128:] += np.arange(128) / 8.0  # and a gradient
+    expected = Background2D(data.astype("f4"), box).background_mesh
+    np.testing.assert_allclose(BackgroundMesh(data.astype("f4"), box).mesh, expected, rtol=RTOL)
