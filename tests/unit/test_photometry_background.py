@@ -101,8 +101,11 @@ def test_a_large_image(tmp_path):
     im = fits_image(tmp_path, sci, dq)
     x, y = rng.uniform(-5, 2053, (2, 100))
     with pytest.warns(AstropyUserWarning, match="nonfinite"):
-        got = im.ap_phot({"x": x, "y": y}, bgsize=511, mask="flags")
-    assert_same_table(got, direct(sci, x, y, 511, 9, mask=dq != 0, method="subpixel", subpixels=5))
+        half = im.ap_phot({"x": x[::2], "y": y[::2]}, bgsize=511, mask="flags")
+    got = im.ap_phot({"x": x, "y": y}, bgsize=511, mask="flags")  # half of the boxes done already
+    ref = direct(sci, x, y, 511, 9, mask=dq != 0, method="subpixel", subpixels=5)
+    assert_same_table(got, ref)
+    np.testing.assert_array_equal(half["aperture_sum"], got["aperture_sum"][::2])
 
 
 @pytest.mark.parametrize("dtype", ["f4", "f8", "i2"])
