@@ -143,7 +143,7 @@ def _parts(boxes: np.ndarray, n: np.ndarray) -> _Order:
         if n[i] < len(box):
             np.copyto(d, 0.0, where=np.isnan(d))
         total[i], total2[i] = d.sum(), np.einsum("i,i->", d, d)  # not BLAS: its threads spin
-    values = np.full((len(boxes), counts.max()), np.nan, dtype=boxes.dtype)
+    values = np.full((len(boxes), max(counts.max(), 1)), np.nan, dtype=boxes.dtype)
     starts = np.cumsum(counts) - counts
     row = np.repeat(np.arange(len(boxes)), counts)
     values[row, np.arange(len(row)) - starts[row]] = np.concatenate(kept)
