@@ -60,6 +60,7 @@ _WHOLE = 8192  #: boxes of at most this many pixels (90²) are sorted whole (sam
 _SAMPLE = 4096  #: about this many pixels of a box are sorted to place the tails and the band
 _TAIL = 2.5  #: tails start this many sampled σ from the sampled median
 _BAND = 0.06  #: half-width of the median band, in sampled σ
+_COUNT = 1 << 16  #: sorted values counted by comparison up to this size, else by bisection
 
 
 class _Order(NamedTuple):
@@ -89,8 +90,7 @@ class _Order(NamedTuple):
 
 def _pick(a: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``a[i, index[i]]`` for each row ``i`` (index clipped to the row)."""
-    index = np.clip(index, 0, a.shape[1] - 1)
-    return np.take_along_axis(a, index[:, None], axis=1)[:, 0]
+    return a[np.arange(len(a)), np.clip(index, 0, a.shape[1] - 1)]
 
 
 def _finish(values: np.ndarray, n: np.ndarray, n_low: np.ndarray, n_band: np.ndarray,
@@ -175,6 +175,8 @@ def _below(o: _Order, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def _searchsorted(a: np.ndarray, x: np.ndarray, right: bool) -> np.ndarray:
     """``np.searchsorted(a[i], x[i], side)`` for each row of ``a`` (ascending, NaN last)."""
+    if a.size <= _COUNT:
+        return np.count_nonzero((a <= x[:, None]) if right else (a < x[:, None]), axis=1)
     rows = np.arange(len(a))
     lo, hi = np.zeros(len(a), dtype=int), np.full(len(a), a.shape[1])
     while np.any(lo < hi):
