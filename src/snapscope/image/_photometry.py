@@ -6,7 +6,7 @@ Differences, on purpose:
 
 * the background map is not built over the full image (snappl builds the full-image
   ``Background2D`` on every call: 3 s of a 3.2 s call on a 4088² image):
-  :mod:`snapscope.image._background` measures every box as photutils does (~0.1 s instead of
+  :mod:`snapscope.image._background` measures every box as photutils does (0.1–0.2 s instead of
   ~1 s) and evaluates the interpolated map only on the apertures' bounding boxes.
   ``aperture_photometry`` runs on a frame holding ``data - background`` on those boxes and
   zeros elsewhere; it reads only those boxes, so the numbers are photutils' (the background
