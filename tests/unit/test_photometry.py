@@ -64,18 +64,21 @@ def test_mask_from_flags(image_and_truth):
 
 def test_background_is_computed_once(image_and_truth, monkeypatch):
     path, _ = image_and_truth
-    import photutils.background
+    from snapscope.image import _background
 
     calls = []
-    real = photutils.background.Background2D
-    monkeypatch.setattr(photutils.background, "Background2D",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = _background.BackgroundMesh
+    monkeypatch.setattr(_background, "BackgroundMesh", lambda *a: calls.append(a[1:]) or real(*a))
     im = _fresh(path)
     first = im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=31)
-    second = im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=31)
-    assert len(calls) == 1 and first["aperture_sum"][0] == second["aperture_sum"][0]
+    second = im.ap_phot({"x": [70.0], "y": [90.2]}, bgsize=31)
+    assert len(calls) == 1
+    assert first["aperture_sum"][0] == im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=31)["aperture_sum"][0]
+    assert second["aperture_sum"][0] != first["aperture_sum"][0]
     im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=15)
-    assert len(calls) == 2
+    im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=15, mask="flags")
+    im.ap_phot({"x": [30.3], "y": [40.7]}, bgsize=15, mask="flags")  # a new bool array, same mask
+    assert [c[0] for c in calls] == [31, 15, 15] and calls[2][1].sum() == 1
 
 
 def test_coordinates_need_x_and_y(image_and_truth):

@@ -4,9 +4,16 @@ Defaults give snappl's results: ``ap_phot`` subtracts a ``Background2D`` map (bo
 all other photutils defaults) and returns photutils' table plus a ``max`` column (of the raw data).
 Differences, on purpose:
 
-* the background-subtracted image is computed once per image and parameters and cached (snappl
-  recomputes the full-image ``Background2D`` on every call: 3 s of a 3.2 s call); the numbers are
-  the same to the last bit (the same ``data - bg`` array is measured);
+* the background map is not built over the full image (snappl builds the full-image
+  ``Background2D`` on every call: 3 s of a 3.2 s call on a 4088² image):
+  :mod:`snapscope.image._background` measures every box as photutils does (0.1–0.2 s instead of
+  ~1 s) and evaluates the interpolated map only on the apertures' bounding boxes.
+  ``aperture_photometry`` runs on a frame holding ``data - background`` on those boxes and
+  zeros elsewhere; it reads only those boxes, so the numbers are photutils' (the background
+  values are the same to the last bit in the tests, and the tables within 1e-6). The mesh and
+  the frame are cached per image, box size and mask, and the frame is filled in as apertures
+  need it (its zeros take no memory until written), so a second call at the same positions
+  only measures;
 * ``mask=`` may be ``'flags'`` (any flag bit set), an integer bitmask, or a boolean array, and
   ``error=`` may be ``'noise'`` (the image's 1σ plane, giving ``aperture_sum_err``);
 * ``psf_phot`` accepts any table-like ``init_params`` (snappl fails on a plain astropy ``Table``:
@@ -80,20 +87,78 @@ def _resolve_error(image: Any, error: Any) -> np.ndarray | None:
     return np.asarray(error)
 
 
-def background_subtracted(image: Any, bgsize: int, mask: np.ndarray | None) -> np.ndarray:
-    """``data - Background2D(data).background`` for this box size and mask (cached on the image)."""
-    from photutils.background import Background2D
+def _mask_key(image: Any, mask: Any) -> tuple:
+    """What identifies ``mask``'s pixels, and the arrays to hold so that their ids stay valid."""
+    if mask is None:
+        return None, ()
+    if isinstance(mask, str | int | np.integer):  # the flag plane (resolve_mask checked it)
+        flags = image.flags
+        return (str(mask), id(flags)), (flags,)
+    return id(mask), (mask,)
+
+
+class _Subtracted:
+    """``data - background`` of one image, box size and mask, filled in where apertures need it.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The image data.
+    mesh : snapscope.image._background.BackgroundMesh
+        Its background.
+    """
+
+    def __init__(self, data: np.ndarray, mesh: Any) -> None:
+        self.data, self.mesh = data, mesh
+        # zeros cost no memory until written: only the pages under apertures are ever touched
+        self.frame = np.zeros(data.shape, dtype=np.result_type(data.dtype, mesh.mesh.dtype))
+        self.done = np.zeros(data.shape, dtype=bool)
+        self.lock = threading.Lock()
+
+    def under(self, apertures: Any) -> np.ndarray:
+        """The frame, holding ``data - background`` on every pixel ``apertures`` can read.
+
+        ``aperture_photometry`` reads only the apertures' bounding boxes, so it measures the
+        same numbers on this frame as on the full ``data - Background2D(...).background``.
+        """
+        positions = np.atleast_2d(apertures.positions)
+        half = int(np.ceil(apertures.r)) + 1  # photutils' bounding box, and a pixel to spare
+        offsets = np.arange(-half, half + 1)
+        centre = np.floor(positions + 0.5).astype(int)
+        rows = (centre[:, 1, None, None] + offsets[:, None]).repeat(len(offsets), axis=2).ravel()
+        cols = (centre[:, 0, None, None] + offsets).repeat(len(offsets), axis=1).ravel()
+        ny, nx = self.data.shape
+        inside = (rows >= 0) & (rows < ny) & (cols >= 0) & (cols < nx)
+        rows, cols = rows[inside], cols[inside]
+        with self.lock:
+            new = ~self.done[rows, cols]
+            rows, cols = rows[new], cols[new]
+            self.frame[rows, cols] = self.data[rows, cols] - self.mesh.at(rows, cols)
+            self.done[rows, cols] = True
+        return self.frame
+
+
+def background_subtracted(image: Any, bgsize: int, mask: Any, bool_mask: np.ndarray | None,
+                          ) -> _Subtracted:
+    """The image's :class:`_Subtracted` background for this box size and mask (cached).
+
+    ``mask`` is as given to :func:`ap_phot`, ``bool_mask`` its :func:`resolve_mask`. One entry
+    per image, replaced when the data array, the box size or the mask changes ('flags' or a
+    bitmask stays the same mask while the flag plane is the same array).
+    """
+    from snapscope.image._background import BackgroundMesh
 
     data = image.data
-    key = (int(bgsize), id(data), None if mask is None else id(mask))
+    mask_key, held = _mask_key(image, mask)
+    key = (int(bgsize), id(data), mask_key)
     with _bg_lock:
         cache = image.__dict__.setdefault("_background_cache", {})
         if key in cache:
             return cache[key][0]
-    subtracted = data - Background2D(data, box_size=bgsize, mask=mask).background
+    subtracted = _Subtracted(data, BackgroundMesh(data, bgsize, bool_mask))
     with _bg_lock:
-        cache.clear()  # keep one array per image: a new data array or box replaces the old one
-        cache[key] = (subtracted, data, mask)  # holding data and mask keeps their ids valid
+        cache.clear()  # one entry per image: a new data array, box or mask replaces the old one
+        cache[key] = (subtracted, held)  # holding the mask's arrays keeps their ids valid
     return subtracted
 
 
@@ -136,7 +201,9 @@ def ap_phot(image: Any, coords: Any, ap_r: float = 9, method: str = "subpixel", 
     bool_mask = resolve_mask(image, mask)
     err = _resolve_error(image, error)
     apertures = CircularAperture(np.transpose([x, y]), r=ap_r)
-    measured = background_subtracted(image, bgsize, bool_mask) if bgsize > 0 else data
+    measured = data
+    if bgsize > 0:
+        measured = background_subtracted(image, bgsize, mask, bool_mask).under(apertures)
     table = aperture_photometry(measured, apertures, method=method, subpixels=subpixels,
                                 mask=bool_mask, error=err, **kwargs)
     table["max"] = aperture_max(data, apertures, bool_mask)
