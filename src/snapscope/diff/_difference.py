@@ -26,7 +26,7 @@ Decisions
   ``difference.background``); the supernova itself stays out of that estimate.
 * **Work per epoch** is one cutout of ``size + 2 kernel_half`` pixels, one PSF stamp, one
   ``reproject`` call of four planes, an ``(2h+1)²``-parameter least-squares fit and three small
-  FFT convolutions: a few ms, whatever the size of the image.
+  convolutions: ~10–20 ms, whatever the size of the image.
 """
 
 from __future__ import annotations
