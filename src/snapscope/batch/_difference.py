@@ -60,12 +60,12 @@ _OFF = "position is off the image"
 
 def _aperture_fraction(diff: Any, p: dict[str, Any]) -> float:
     """Fraction of the difference's PSF in the aperture, flagged pixels left out as in the data."""
-    from photutils.aperture import CircularAperture
+    from photutils.aperture import CircularAperture, aperture_photometry
 
-    aperture = CircularAperture((diff.x, diff.y), r=p["ap_r"])
-    total, _ = aperture.do_photometry(diff.psf, mask=diff.image.flags != 0, method=p["method"],
-                                      subpixels=p["subpixels"])
-    return float(total[0])
+    table = aperture_photometry(diff.psf, CircularAperture((diff.x, diff.y), r=p["ap_r"]),
+                                mask=diff.image.flags != 0, method=p["method"],
+                                subpixels=p["subpixels"])
+    return float(table["aperture_sum"][0])
 
 
 def _difference_one(image: Any, reference: Any, psf: Any, p: dict[str, Any],
