@@ -196,6 +196,22 @@ def test_differences_run_on_batch_threads_like_in_the_calling_thread(hosted_surv
         np.testing.assert_array_equal(a.image.flags, b.image.flags)
 
 
+def test_difference_psf_model_fits_its_own_plane_exactly(hosted_survey, images, psfs):
+    """``psf_phot`` with the difference's PSF model on 1000 × that PSF gives 1000."""
+    from astropy.table import Table
+
+    from snapscope.image import Numpy2DImage
+
+    h = _sn(hosted_survey, 3)
+    ref = diff.build_reference(images, (h["ra"], h["dec"]), psfs, band="H158", before=EXPLOSION)
+    d = diff.difference(images[-1], ref, psfs)
+    assert d.psf.sum() == pytest.approx(1.0, abs=0.03)
+    source = Numpy2DImage(data=1000.0 * d.psf, noise=np.ones_like(d.psf))
+    fit = source.psf_phot(Table({"x": [d.x], "y": [d.y], "flux_init": [500.0]}),
+                          d.photutils_psf(), bginner=15, bgouter=25)
+    assert fit["flux_fit"][0] == pytest.approx(1000.0, rel=1e-3)
+
+
 # -------------------------------------------------------- truth: hosted SNe
 @pytest.fixture(scope="module")
 def hosted_tables(hosted_survey, psfs):
@@ -287,7 +303,7 @@ def test_bad_input_gets_clear_errors(hosted_survey, images, psfs):
         batch.difference_photometry(images[::2], far, ref, psf=psfs, progress=False)
     with pytest.raises(ValueError, match="give reference=, or before="):
         batch.difference_photometry(images, here, psf=psfs)
-    with pytest.raises(TypeError, match="unknown parameter"):
+    with pytest.raises(TypeError, match="unknown photometry parameter"):
         batch.difference_photometry(images, here, ref, psf=psfs, aperture=3)
     with pytest.raises(ValueError, match="size must be a positive odd"):
         diff.difference(images[0], ref, psfs, size=64)

@@ -38,7 +38,14 @@ from typing import Any
 import numpy as np
 
 from snapscope.batch._cutouts import image_key, zeropoint_or_none
-from snapscope.batch._photometry import check_params, image_columns, magnitude, measure
+from snapscope.batch._photometry import (
+    check_known,
+    check_params,
+    image_columns,
+    magnitude,
+    measure,
+    photometry_table,
+)
 from snapscope.batch._positions import parse_position
 from snapscope.batch._run import portable, run
 
@@ -161,14 +168,10 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
     TypeError
         For an unknown parameter name.
     """
-    from astropy.table import Table
-
     from snapscope.diff import build_reference
     from snapscope.diff._difference import reference_for
 
-    unknown = sorted(set(params) - set(DIFFERENCE_DEFAULTS))
-    if unknown:
-        raise TypeError(f"unknown parameter(s) {unknown}; known: {sorted(DIFFERENCE_DEFAULTS)}")
+    check_known(params, DIFFERENCE_DEFAULTS)
     p = {**DIFFERENCE_DEFAULTS, **params}
     p.update(check_params({k: v for k, v in p.items()
                            if k not in ("kernel_half", "snr_limit", "detect_snr")},
@@ -206,10 +209,6 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
         raise ValueError(f"the position (ra, dec) = ({ra:.6f}, {dec:.6f}) is on none of the "
                          f"{len(images)} images")
     rows = [row for r in results for row in r[0]]
-    table = Table(rows=[[row[c] for c in DIFFERENCE_COLUMNS] for row in rows] or None,
-                  names=DIFFERENCE_COLUMNS, dtype=None if rows else _DTYPES)
-    table.meta["parameters"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}
-    table.meta["parameters"]["psf"] = repr(psf)
-    table.meta["skipped"] = skipped
+    table = photometry_table(rows, DIFFERENCE_COLUMNS, _DTYPES, p, psf, skipped)
     table.meta["references"] = {band: ref.inputs for band, ref in refs.items()}
     return table

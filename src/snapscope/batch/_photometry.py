@@ -50,16 +50,39 @@ from snapscope.batch._positions import sky_positions
 from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
-__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS", "psf_for", "image_columns"]
+__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS", "psf_for", "image_columns",
+           "check_known", "check_params", "photometry_table", "measure", "magnitude"]
 
 #: Columns of the result table, in order.
 COLUMNS = ("image_id", "path", "band", "mjd", "exptime", "position", "ra", "dec", "x", "y",
            "method", "flux", "flux_err", "mag", "mag_err", "zeropoint", "flag_frac")
+_DTYPES = [str, str, str, float, float, int, float, float, float, float, str, float, float,
+           float, float, float, float]
 #: Default measurement parameters (see the module docstring).
 DEFAULTS: dict[str, Any] = {"ap_r": 3.0, "method": "exact", "subpixels": 5, "bgsize": 16,
                             "stamp": 65, "fit_shape": (5, 5), "bginner": 15.0, "bgouter": 25.0,
                             "imagesampled": False}
 _MAG = 2.5 / math.log(10.0)
+
+
+def check_known(params: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Raise TypeError naming the parameters that are not keys of ``defaults``."""
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown photometry parameter(s) {unknown}; known: {sorted(defaults)}")
+
+
+def photometry_table(rows: list[dict[str, Any]], columns: tuple[str, ...], dtypes: list[type],
+                     p: dict[str, Any], psf: Any, skipped: list[list]) -> Any:
+    """The result table: ``columns`` of ``rows`` (``dtypes`` when empty), parameters and skips."""
+    from astropy.table import Table
+
+    table = Table(rows=[[row[c] for c in columns] for row in rows] or None, names=columns,
+                  dtype=None if rows else dtypes)
+    table.meta["parameters"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}
+    table.meta["parameters"]["psf"] = None if psf is None else repr(psf)
+    table.meta["skipped"] = skipped
+    return table
 
 
 def check_params(params: dict[str, Any], with_psf: bool) -> dict[str, Any]:
@@ -265,11 +288,7 @@ def forced_photometry(images: Iterable[Any], positions: Any, *, psf: Any = None,
     TypeError
         For an unknown parameter name.
     """
-    from astropy.table import Table
-
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise TypeError(f"unknown photometry parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
+    check_known(params, DEFAULTS)
     p = check_params(params, with_psf=psf is not None)
     ra, dec = sky_positions(positions)
     images = list(images)
@@ -278,10 +297,4 @@ def forced_photometry(images: Iterable[Any], positions: Any, *, psf: Any = None,
                   client=client, workers=workers, progress=progress, desc="photometry",
                   callback=callback)
     rows = [row for r in results for row in r[0]]
-    table = Table(rows=[[row[c] for c in COLUMNS] for row in rows] or None, names=COLUMNS,
-                  dtype=None if rows else [str, str, str, float, float, int, float, float, float,
-                                           float, str, float, float, float, float, float, float])
-    table.meta["parameters"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}
-    table.meta["parameters"]["psf"] = None if psf is None else repr(psf)
-    table.meta["skipped"] = [s for r in results for s in r[1]]
-    return table
+    return photometry_table(rows, COLUMNS, _DTYPES, p, psf, [s for r in results for s in r[1]])
