@@ -204,7 +204,7 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
         data = convolve(sci_data, kernel) - ref_data
         variance = convolve(sci_var, kernel) + ref_var
         bad = _spread(sci_bad, kernel) | ref_bad
-    flags = np.where(bad & (sci.flags == 0), DO_NOT_USE, sci.flags).astype(np.int32)
+    flags = np.where(bad & (sci.flags == 0), DO_NOT_USE, sci.flags)  # int64: every DQ bit
     full = Numpy2DImage(data=data, noise=np.sqrt(np.maximum(variance, 0.0)), flags=flags,
                         wcs=sci.wcs, band=sci.band, mjd=sci.mjd, zeropoint=sci.zeropoint)
     centre = work // 2
