@@ -108,9 +108,9 @@ def main() -> None:
         def fresh(files: list[Path]) -> list:
             return [OpenUniverse2024FITSImage(full_filepath=p) for p in files]
 
-        def photometry(files: list[Path]):
+        def photometry(files: list[Path], workers: int | None = None):
             return batch.difference_photometry(fresh(files), pos, psf=psf, before=EXPLOSION,
-                                               progress=False)
+                                               workers=workers, progress=False)
 
         photometry(paths[:12])  # imports (reproject, photutils, scipy): not part of any figure
         ref = diff.build_reference(fresh(paths), pos, psf, before=EXPLOSION)
@@ -123,6 +123,8 @@ def main() -> None:
              "(reference of 10 + 100 epochs)")
         t = median_of(args.runs, photometry, paths)
         line("batch.difference_photometry, new objects", t, None, t_plain)
+        t = median_of(args.runs, photometry, paths, workers=2, before=clear_open_files)
+        line("batch.difference_photometry, workers=2, first open", t, 3.0, t_plain)
         t = median_of(args.runs, lambda: diff.build_reference(fresh(paths), pos, psf,
                                                               before=EXPLOSION),
                       before=clear_open_files)
@@ -131,6 +133,9 @@ def main() -> None:
                                                                  progress=False),
                       before=clear_open_files)
         line("batch.forced_photometry (no subtraction), first open", t)
+        t = median_of(args.runs, lambda: diff.differences(fresh(paths), ref, psf, progress=False),
+                      before=clear_open_files)
+        line("diff.differences (100 stamps, no photometry), first open", t)
         t = median_of(max(args.runs, 10), lambda: diff.difference(fresh(paths[-1:])[0], ref, psf),
                       before=clear_open_files)
         line("diff.difference of one new epoch, first open", t, 0.05)
