@@ -75,6 +75,33 @@ def test_hosted_supernovae_follow_the_light_curve_on_their_hosts(hosted_survey):
                 assert -2.5 * math.log10(h["flux"]) + e["zp_ab"] == pytest.approx(mag)
 
 
+def test_hosted_supernovae_and_hosts_are_in_the_truth_tables(hosted_survey):
+    from astropy.table import Table
+
+    e = hosted_survey.exposures[-1]
+    truth = Table.read(e["truth_path"])
+    for h in e["hosted"]:
+        sn = truth[truth["object_id"] == h["id"]]
+        host = truth[truth["object_id"] == 1_000_000_000 + h["id"]]
+        assert len(sn) == 1 and sn["obj_type"][0] == "transient"
+        assert (sn["x"][0], sn["y"][0], sn["flux"][0]) == pytest.approx((h["x"], h["y"],
+                                                                          h["flux"]))
+        assert len(host) == 1 and host["mag_ab"][0] == pytest.approx(
+            h["host_mag"] - 0.35 * (e["band"] == "H158"))
+        separation = math.hypot((host["ra"][0] - h["ra"]) * math.cos(math.radians(h["dec"])),
+                                host["dec"][0] - h["dec"]) * 3600
+        assert separation == pytest.approx(h["host_offset"], abs=1e-3)
+
+
+def test_hosted_pairs_are_checked():
+    from snapscope.sim import make_exposure
+
+    with pytest.raises(ValueError, match="offset of 0–3 arcsec"):
+        make_exposure("unused", hosted=[(19.0, 5.0)])
+    with pytest.raises(ValueError, match="pairs"):
+        make_exposure("unused", hosted=[19.0])
+
+
 # --------------------------------------------------------------------- kernel
 def test_kernel_turns_one_psf_into_the_other():
     from snapscope.psf import PSF
