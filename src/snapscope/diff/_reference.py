@@ -124,19 +124,30 @@ def select_images(images: list[Any], position: tuple[float, float], band: str | 
     return on, band
 
 
-def _resampled(image: Any, ra: float, dec: float, size: int, psf: Any, grid: Any,
-               zeropoint: float) -> tuple[np.ndarray, float]:
-    """One input on the reference grid: planes (data, variance, bad, psf) and its weight."""
+def _stamp(image: Any, ra: float, dec: float, size: int, psf: Any) -> Any:
     from snapscope.batch._photometry import psf_for
 
-    stamp = cut_stamp(image, ra, dec, size, psf_for(psf, image, imagesampled=True))
+    return cut_stamp(image, ra, dec, size, psf_for(psf, image, imagesampled=True))
+
+
+def _planes(stamp: Any, zeropoint: float, grid: Any) -> tuple[np.ndarray, float]:
+    """Planes (data, variance, bad, psf) of a stamp at ``zeropoint`` on ``grid``, and its weight.
+
+    ``grid=None`` keeps the stamp's own grid.
+    """
     scale = 10.0 ** (0.4 * (zeropoint - stamp.zeropoint))
     planes = np.stack([stamp.data * scale, stamp.variance * scale**2, stamp.bad, stamp.psf])
     if grid is not None:
-        planes = resample(planes, stamp.wcs, grid, (size, size))
+        planes = resample(planes, stamp.wcs, grid, stamp.data.shape)
     good = (planes[2] == 0) & np.isfinite(planes[0])
     weight = 1.0 / float(np.median(planes[1][good])) if good.any() else 0.0
     return planes, weight
+
+
+def _resampled(image: Any, ra: float, dec: float, size: int, psf: Any, grid: Any,
+               zeropoint: float) -> tuple[np.ndarray, float]:
+    """One input, cut and resampled onto the reference grid (the per-image step)."""
+    return _planes(_stamp(image, ra, dec, size, psf), zeropoint, grid)
 
 
 def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str | None = None,
@@ -182,15 +193,14 @@ def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str
     ra, dec = parse_position(position)
     chosen, band = select_images(list(images), (ra, dec), band, before)
     side = reference_size(size, kernel_half)
-    first = chosen[0]
-    grid = first.get_ra_dec_cutout(ra, dec, side, mode="partial").get_wcs().get_astropy_wcs()
-    zeropoint = float(first.get_zeropoint())
+    first = _stamp(chosen[0], ra, dec, side, psf)
+    grid, zeropoint = first.wcs, first.zeropoint
     items = [portable(im) for im in chosen] if client is not None else chosen
     results = run(_resampled, items[1:], shared={"ra": ra, "dec": dec, "size": side, "psf": psf,
                                                  "grid": grid, "zeropoint": zeropoint},
                   client=client, workers=workers, progress=progress, desc="reference",
                   callback=callback)
-    results.insert(0, _resampled(first, ra, dec, side, psf, None, zeropoint))
+    results.insert(0, _planes(first, zeropoint, None))
     planes = np.stack([r[0] for r in results])  # (n, 4, side, side)
     weights = np.array([r[1] for r in results])
     if not weights.sum() > 0:
