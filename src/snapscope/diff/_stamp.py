@@ -156,7 +156,9 @@ def resample(planes: np.ndarray, wcs_in: Any, wcs_out: Any, shape_out: tuple[int
     to 0.96. A variance plane resampled with the same weights (not their squares) gives the
     variance of sums over areas larger than the kernel right, which is what aperture and PSF
     fluxes are: resampling correlates neighbouring pixels, so the per-pixel variance
-    (squared weights) would make those fluxes look less noisy than they are.
+    (squared weights) would make those fluxes look less noisy than they are. Every plane gets
+    the same pixel-area factor; for a variance it should be squared, which differs from it by
+    less than 0.2 % between images of one detector.
     """
     from snapscope._utils._optional import require
 
