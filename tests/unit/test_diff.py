@@ -138,11 +138,12 @@ def test_reference_is_the_weighted_mean_of_the_resampled_stamps(hosted_survey, i
         bad = (cut.flags != 0).astype(float)
         data, noise = (np.asarray(v, dtype=float) for v in (cut.data, cut.noise))
         planes = np.stack([np.where(bad > 0, 0, data) * scale,
-                           np.where(bad > 0, 0, noise) ** 2 * scale**2, bad])
-        if i:
+                           np.where(bad > 0, 0, noise) ** 2 * scale**2, bad, np.ones_like(bad)])
+        if i:  # the first input's grid is the reference's
             planes = reproject.reproject_adaptive((planes, cut.get_wcs().get_astropy_wcs()), grid,
                                                   shape_out=(side, side), conserve_flux=True,
                                                   return_footprint=False, roundtrip_coords=False)
+            planes[1] *= planes[3]  # a variance takes the pixel-area factor squared
         good = (planes[2] == 0) & np.isfinite(planes[0])
         w = 1 / np.median(planes[1][good])
         weights.append(np.where(good, w, 0.0))
