@@ -210,6 +210,38 @@ def test_difference_matches_reproject_and_astropy_convolution(hosted_survey, ima
     assert checked >= 4
 
 
+def test_flagged_science_pixels_keep_their_bits_and_flag_what_the_kernel_carries(
+        hosted_survey, images, psfs):
+    """A flagged pixel 4 px from the SN, in a copy of a science cutout as a Numpy2DImage."""
+    from snapscope.image import Numpy2DImage
+
+    h = _sn(hosted_survey, 2)
+    ref = diff.build_reference(images, (h["ra"], h["dec"]), psfs, band="Y106", before=EXPLOSION)
+    im = images[-2]
+    cut = im.get_ra_dec_cutout(h["ra"], h["dec"], 201)
+    flags = np.zeros(cut.flags.shape, dtype=np.int64)
+    x, y = (float(v) for v in cut.get_wcs().world_to_pixel(h["ra"], h["dec"]))
+    bx, by = math.floor(x + 0.5) + 4, math.floor(y + 0.5)
+    flags[by, bx] = 4  # roman_datamodels JUMP_DET
+    data = np.array(cut.data, dtype=float)
+    data[by, bx] = 1e6  # a cosmic ray: must not leak into the difference
+    science = Numpy2DImage(data=data, noise=np.array(cut.noise, dtype=float), flags=flags,
+                           wcs=cut.get_wcs(), band=im.band, mjd=im.mjd,
+                           zeropoint=im.get_zeropoint())
+    d = diff.difference(science, ref, lambda _: psfs["Y106"])
+    sx, sy = bx - (math.floor(x + 0.5) - 32), by - (math.floor(y + 0.5) - 32)
+    assert d.image.flags[sy, sx] == 4
+    bad = np.zeros((75, 75))
+    bad[sy + 5, sx + 5] = 1.0
+    kernel = d.kernel if d.convolved == "science" else np.ones((1, 1))
+    carried = convolve(bad, np.abs(kernel), normalize_kernel=False, boundary="fill")[5:-5, 5:-5]
+    spread = carried > 0.02
+    spread[sy, sx] = False
+    assert np.all(d.image.flags[spread] == diff.DO_NOT_USE)
+    assert np.count_nonzero(d.image.flags) == np.count_nonzero(spread) + 1
+    assert np.abs(d.image.data[d.image.flags == 0]).max() < 1e4
+
+
 def test_differences_run_on_batch_threads_like_in_the_calling_thread(hosted_survey, images,
                                                                       psfs):
     h = _sn(hosted_survey, 2)
