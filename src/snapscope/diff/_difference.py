@@ -171,8 +171,8 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
     Raises
     ------
     ValueError
-        No reference for the image's band; the position is off the image
-        (``astropy.nddata.NoOverlapError``); no noise plane; bad sizes.
+        No reference for the image's band; the position is off the image; no noise plane;
+        bad sizes.
     """
     from snapscope.batch._cutouts import image_key
     from snapscope.batch._photometry import psf_for
@@ -180,6 +180,9 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
 
     check_sizes(size, kernel_half)
     ref = reference_for(reference, image.band)
+    if not image.includes_radec(ref.ra, ref.dec):
+        raise ValueError(f"the position (ra, dec) = ({ref.ra:.6f}, {ref.dec:.6f}) is off "
+                         f"{image_key(image)}")
     work = size + 2 * kernel_half
     sci = cut_stamp(image, ref.ra, ref.dec, work, psf_for(psf, image, imagesampled=True))
     rim = ref.image
