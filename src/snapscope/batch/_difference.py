@@ -27,8 +27,9 @@ Decisions
 * **Threads pay off here**, unlike for forced photometry (``snapscope.batch._run``):
   ``reproject`` and ``scipy.ndimage`` release the GIL, so ``workers=2`` measured 2.7 s against
   3.5 s in the calling thread for 100 epochs and a 10-epoch reference on 2 cores
-  (``benchmarks/difference.py``; the difference stamps alone: 1.0 s against 1.9 s). The
-  default stays the runner's (the calling thread), as for every batch call.
+  (``benchmarks/difference.py``; the difference stamps alone: 1.0 s against 1.9 s) when the
+  machine was otherwise quiet, and no gain when other jobs kept both cores busy. The default
+  stays the runner's (the calling thread), as for every batch call.
 * Images the position is not on, or that fail (no noise plane, unreadable), give no row and
   are listed in ``meta['skipped']``; if the position is on none of them, a ValueError names
   it.
