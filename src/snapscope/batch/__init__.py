@@ -6,15 +6,24 @@
 >>> stack = batch.cutouts(images, "00:30:12.26 -44:48:25.9", size=31)     # doctest: +SKIP
 >>> table = batch.forced_photometry(images, (7.5511, -44.8072))           # doctest: +SKIP
 >>> table = batch.forced_photometry(images, "7.5511 -44.8072", client=client)  # doctest: +SKIP
+>>> table = batch.difference_photometry(images, (7.5511, -44.8072), psf=psfs,  # doctest: +SKIP
+...                                     before=62450)
 
 Every call runs the Image API (``get_ra_dec_cutout``, ``ap_phot``, ``psf_phot``) once per image;
 the numbers are exactly what those calls give, whichever backend runs them (the calling thread
 by default, ``workers=N`` threads, a ``dask.distributed`` cluster when ``client=`` is given;
 extra ``dask``, imported only then).
-The decisions are in the docstrings of ``_run`` (backends), ``_cutouts`` and ``_photometry``.
+``difference_photometry`` measures the same way on difference stamps (:mod:`snapscope.diff`,
+extra ``diff``). The decisions are in the docstrings of ``_run`` (backends), ``_cutouts``,
+``_photometry`` and ``_difference``.
 """
 
 from snapscope.batch._cutouts import CutoutStack, cutouts, image_key
+from snapscope.batch._difference import (
+    DIFFERENCE_COLUMNS,
+    DIFFERENCE_DEFAULTS,
+    difference_photometry,
+)
 from snapscope.batch._photometry import COLUMNS, DEFAULTS, EffectivePSF, forced_photometry
 from snapscope.batch._positions import parse_position, sky_positions
 from snapscope.batch._run import default_workers
@@ -26,6 +35,9 @@ __all__ = [
     "EffectivePSF",
     "COLUMNS",
     "DEFAULTS",
+    "difference_photometry",
+    "DIFFERENCE_COLUMNS",
+    "DIFFERENCE_DEFAULTS",
     "parse_position",
     "sky_positions",
     "image_key",

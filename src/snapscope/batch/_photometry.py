@@ -50,11 +50,14 @@ from snapscope.batch._positions import sky_positions
 from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
-__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS"]
+__all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS", "psf_for", "image_columns",
+           "check_known", "check_params", "photometry_table", "measure", "magnitude"]
 
 #: Columns of the result table, in order.
 COLUMNS = ("image_id", "path", "band", "mjd", "exptime", "position", "ra", "dec", "x", "y",
            "method", "flux", "flux_err", "mag", "mag_err", "zeropoint", "flag_frac")
+_DTYPES = [str, str, str, float, float, int, float, float, float, float, str, float, float,
+           float, float, float, float]
 #: Default measurement parameters (see the module docstring).
 DEFAULTS: dict[str, Any] = {"ap_r": 3.0, "method": "exact", "subpixels": 5, "bgsize": 16,
                             "stamp": 65, "fit_shape": (5, 5), "bginner": 15.0, "bgouter": 25.0,
@@ -62,7 +65,27 @@ DEFAULTS: dict[str, Any] = {"ap_r": 3.0, "method": "exact", "subpixels": 5, "bgs
 _MAG = 2.5 / math.log(10.0)
 
 
-def _check(params: dict[str, Any], with_psf: bool) -> dict[str, Any]:
+def check_known(params: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Raise TypeError naming the parameters that are not keys of ``defaults``."""
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown photometry parameter(s) {unknown}; known: {sorted(defaults)}")
+
+
+def photometry_table(rows: list[dict[str, Any]], columns: tuple[str, ...], dtypes: list[type],
+                     p: dict[str, Any], psf: Any, skipped: list[list]) -> Any:
+    """The result table: ``columns`` of ``rows`` (``dtypes`` when empty), parameters and skips."""
+    from astropy.table import Table
+
+    table = Table(rows=[[row[c] for c in columns] for row in rows] or None, names=columns,
+                  dtype=None if rows else dtypes)
+    table.meta["parameters"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}
+    table.meta["parameters"]["psf"] = None if psf is None else repr(psf)
+    table.meta["skipped"] = skipped
+    return table
+
+
+def check_params(params: dict[str, Any], with_psf: bool) -> dict[str, Any]:
     p = {**DEFAULTS, **params}
     if not (isinstance(p["ap_r"], int | float) and p["ap_r"] > 0):
         raise ValueError(f"ap_r must be a positive number of pixels, not {p['ap_r']!r}")
@@ -118,7 +141,11 @@ class EffectivePSF:
         return self.psf.getPhotutilsPSF(x, y, imagesampled=False)
 
 
-def _psf_for(psf: Any, image: Any, imagesampled: bool) -> Any:
+def psf_for(psf: Any, image: Any, imagesampled: bool) -> Any:
+    """The PSF of ``image`` from a PSF, a band → PSF mapping or an image → PSF callable.
+
+    Wrapped in :class:`EffectivePSF` unless ``imagesampled``; None when ``psf`` is None.
+    """
     if psf is None:
         return None
     if isinstance(psf, Mapping):
@@ -143,13 +170,13 @@ def _flag_fraction(flags: np.ndarray | None, x: float, y: float, p: dict[str, An
     return float(flagged.sum()) / total if total > 0 else math.nan
 
 
-def _mag(flux: float, err: float, zp: float | None) -> tuple[float, float]:
+def magnitude(flux: float, err: float, zp: float | None) -> tuple[float, float]:
     if zp is None or not (flux > 0):
         return math.nan, math.nan
     return -2.5 * math.log10(flux) + zp, _MAG * err / flux
 
 
-def _measure(region: Any, xs: np.ndarray, ys: np.ndarray, p: dict[str, Any], psf: Any,
+def measure(region: Any, xs: np.ndarray, ys: np.ndarray, p: dict[str, Any], psf: Any,
              ) -> list[tuple[str, float, float, float]]:
     """Aperture (and PSF) photometry at (xs, ys) of ``region``: (method, flux, err, flag_frac)."""
     from astropy.table import Table
@@ -170,6 +197,14 @@ def _measure(region: Any, xs: np.ndarray, ys: np.ndarray, p: dict[str, Any], psf
     return out
 
 
+def image_columns(image: Any) -> dict[str, Any]:
+    """The table columns that describe an image: ``image_id path band mjd exptime``."""
+    return {"image_id": "" if image.id is None else str(image.id),
+            "path": str(getattr(image, "full_filepath", None) or ""), "band": image.band or "",
+            "mjd": np.nan if image.mjd is None else float(image.mjd),
+            "exptime": np.nan if image.exptime is None else float(image.exptime)}
+
+
 def _photometry_one(image: Any, ra: np.ndarray, dec: np.ndarray, p: dict[str, Any], psf: Any,
                     ) -> tuple[list[dict[str, Any]], list[list]]:
     """Rows for one image (all positions) and the (image, position, reason) of skipped ones."""
@@ -178,17 +213,14 @@ def _photometry_one(image: Any, ra: np.ndarray, dec: np.ndarray, p: dict[str, An
         x, y = (np.atleast_1d(np.asarray(v, float))
                 for v in image.get_wcs().world_to_pixel(ra, dec))
         on = np.asarray(image.includes_radec(ra, dec)).reshape(-1)
-        model = _psf_for(psf, image, p["imagesampled"])
+        model = psf_for(psf, image, p["imagesampled"])
         zp = zeropoint_or_none(image)
-        meta = {"image_id": "" if image.id is None else str(image.id),
-                "path": str(getattr(image, "full_filepath", None) or ""), "band": image.band or "",
-                "mjd": np.nan if image.mjd is None else float(image.mjd),
-                "exptime": np.nan if image.exptime is None else float(image.exptime)}
+        meta = image_columns(image)
         measured: dict[int, list] = {}
         if p["stamp"] is None:
             idx = np.flatnonzero(on)
             if len(idx):
-                res = _measure(image, x[idx], y[idx], p, model)
+                res = measure(image, x[idx], y[idx], p, model)
                 for k, i in enumerate(idx):
                     measured[int(i)] = res[k::len(idx)]
         else:
@@ -198,14 +230,14 @@ def _photometry_one(image: Any, ra: np.ndarray, dec: np.ndarray, p: dict[str, An
             for i in np.flatnonzero(on):
                 region = image.get_ra_dec_cutout(ra[i], dec[i], p["stamp"], mode="partial")
                 x0, y0 = math.floor(x[i] + 0.5) - half, math.floor(y[i] + 0.5) - half
-                measured[int(i)] = _measure(region, x[i : i + 1] - x0, y[i : i + 1] - y0, p, model)
+                measured[int(i)] = measure(region, x[i : i + 1] - x0, y[i : i + 1] - y0, p, model)
     except (OSError, ValueError, NotImplementedError) as err:
         reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         return [], [[key, i, reason] for i in range(len(ra))]
     rows = []
     for i, results in sorted(measured.items()):
         for method, flux, err, frac in results:
-            mag, mag_err = _mag(flux, err, zp)
+            mag, mag_err = magnitude(flux, err, zp)
             rows.append({**meta, "position": i, "ra": float(ra[i]), "dec": float(dec[i]),
                          "x": float(x[i]), "y": float(y[i]), "method": method, "flux": flux,
                          "flux_err": err, "mag": mag, "mag_err": mag_err,
@@ -256,12 +288,8 @@ def forced_photometry(images: Iterable[Any], positions: Any, *, psf: Any = None,
     TypeError
         For an unknown parameter name.
     """
-    from astropy.table import Table
-
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise TypeError(f"unknown photometry parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
-    p = _check(params, with_psf=psf is not None)
+    check_known(params, DEFAULTS)
+    p = check_params(params, with_psf=psf is not None)
     ra, dec = sky_positions(positions)
     images = list(images)
     items = [portable(im) for im in images] if client is not None else images
@@ -269,10 +297,4 @@ def forced_photometry(images: Iterable[Any], positions: Any, *, psf: Any = None,
                   client=client, workers=workers, progress=progress, desc="photometry",
                   callback=callback)
     rows = [row for r in results for row in r[0]]
-    table = Table(rows=[[row[c] for c in COLUMNS] for row in rows] or None, names=COLUMNS,
-                  dtype=None if rows else [str, str, str, float, float, int, float, float, float,
-                                           float, str, float, float, float, float, float, float])
-    table.meta["parameters"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}
-    table.meta["parameters"]["psf"] = None if psf is None else repr(psf)
-    table.meta["skipped"] = [s for r in results for s in r[1]]
-    return table
+    return photometry_table(rows, COLUMNS, _DTYPES, p, psf, [s for r in results for s in r[1]])

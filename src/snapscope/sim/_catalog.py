@@ -20,6 +20,13 @@ Decisions
   scatter, clipped to 0.05–4″.
 * **Host**: an exponential disk (Y106 = 22.0, Y−H = 0.35, half-light radius 0.6″) 0.45″ from
   the SN in a direction, axis ratio and orientation drawn from the scene seed.
+* **Hosted supernovae** (``hosted=[(host_mag, offset), ...]``, for difference imaging): one
+  extra supernova per pair, on a ring of radius :data:`HOSTED_RING` around the field centre at
+  evenly spaced angles (the first due north, then counter-clockwise, i.e. through east), each
+  on its own bright host: an exponential disk of Y106 = ``host_mag`` (Y−H = 0.35, half-light
+  radius 0.6″) whose centre is ``offset`` arcsec from its SN, in a direction, axis ratio and
+  orientation drawn from the scene seed and the SN's index. Ids: SN ``HOSTED_SN_ID + k``, host
+  ``1_000_000_000 +`` that. With no pairs nothing changes.
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ from snapscope.sim._lightcurve import SN_DEC, SN_ID, SN_RA
 __all__ = [
     "CELL",
     "HOST_ID",
+    "HOSTED_RING",
+    "HOSTED_SN_ID",
+    "check_hosted",
+    "hosted_positions",
     "Catalog",
     "Scene",
     "default_star_density",
@@ -51,6 +62,10 @@ GALAXY_DENSITY = 5400.0 / _SCA_AREA
 _STAR_DENSITY_SN_FIELD = 190.0 / _SCA_AREA
 #: Object id of the SN's host galaxy.
 HOST_ID = 1_000_000_000 + SN_ID
+#: Radius (arcsec) of the ring around the field centre on which hosted supernovae sit.
+HOSTED_RING = 5.0
+#: Object id of the first hosted supernova (the k-th is ``HOSTED_SN_ID + k``).
+HOSTED_SN_ID = SN_ID + 1
 #: ``obj_type`` of the kinds of source.
 KINDS = ("star", "galaxy", "galaxy", "transient")
 STAR, GALAXY, HOST, SN = range(4)
@@ -154,6 +169,41 @@ class Catalog:
         return self.mag - self.color * slope
 
 
+def check_hosted(hosted: Any) -> tuple[tuple[float, float], ...]:
+    """Validate ``hosted`` pairs ``(host Y106 AB magnitude, SN offset from the host in arcsec)``.
+
+    Raises
+    ------
+    ValueError
+        Unless every pair has a finite magnitude and an offset in [0, 3] arcsec.
+    """
+    pairs = []
+    for pair in hosted or ():
+        try:
+            mag, offset = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ValueError(f"hosted takes (host_mag, offset_arcsec) pairs, not {pair!r}") from None
+        if not (np.isfinite(mag) and 0.0 <= offset <= 3.0):
+            raise ValueError(f"hosted pair {pair!r}: need a finite host magnitude and an offset "
+                             "of 0–3 arcsec")
+        pairs.append((mag, offset))
+    return tuple(pairs)
+
+
+def hosted_positions(ra: float, dec: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ra, dec) in degrees of ``n`` hosted supernovae about the field centre (module docstring)."""
+    angle = 2 * np.pi * np.arange(n) / max(n, 1)
+    return inverse_gnomonic(ra, dec, HOSTED_RING * np.sin(angle), HOSTED_RING * np.cos(angle))
+
+
+def _disk(object_id: int, ra: np.ndarray, dec: np.ndarray, mag: float,
+          rng: np.random.Generator) -> Catalog:
+    """One exponential-disk host (Y−H 0.35, half-light radius 0.6″; axis ratio, angle from rng)."""
+    return Catalog(np.array([object_id]), np.array([HOST]), ra, dec, np.array([mag]),
+                   np.array([0.35]), np.array([0.6]), np.array([0.0]),
+                   np.array([rng.uniform(0.5, 0.9)]), np.array([rng.uniform(0.0, 180.0)]))
+
+
 def _power_law_mags(
     rng: np.random.Generator, n: int, lo: float, hi: float, slope: float
 ) -> np.ndarray:
@@ -236,22 +286,25 @@ class Scene:
         ra, dec = inverse_gnomonic(
             self.ra, self.dec, np.array([0.45 * np.sin(angle)]), np.array([0.45 * np.cos(angle)])
         )
-        return Catalog(
-            np.array([HOST_ID]),
-            np.array([HOST]),
-            ra,
-            dec,
-            np.array([22.0]),
-            np.array([0.35]),
-            np.array([0.6]),
-            np.array([0.0]),
-            np.array([rng.uniform(0.5, 0.9)]),
-            np.array([rng.uniform(0.0, 180.0)]),
-        )
+        return _disk(HOST_ID, ra, dec, 22.0, rng)
+
+    def hosted(self, hosted: tuple[tuple[float, float], ...]) -> Catalog:
+        """Return the hosts of the hosted supernovae (one row per ``(host_mag, offset)`` pair)."""
+        sn_ra, sn_dec = hosted_positions(self.ra, self.dec, len(hosted))
+        parts = []
+        for k, (mag, offset) in enumerate(hosted):
+            rng = np.random.default_rng([self.seed, 0x4057, k + 1])
+            angle = rng.uniform(0.0, 2 * np.pi)
+            xi, eta = gnomonic(self.ra, self.dec, sn_ra[k : k + 1], sn_dec[k : k + 1])
+            ra, dec = inverse_gnomonic(self.ra, self.dec, xi + offset * np.sin(angle),
+                                       eta + offset * np.cos(angle))
+            parts.append(_disk(1_000_000_000 + HOSTED_SN_ID + k, ra, dec, mag, rng))
+        return Catalog.concatenate(parts)
 
 
 def truth_table(cat: Catalog, x: np.ndarray, y: np.ndarray, flux: np.ndarray, zp_ab: float,
-                meta: dict, sn: tuple[float, float, float, float, float] | None) -> Any:
+                meta: dict, sn: tuple[float, float, float, float, float] | None,
+                transients: list[tuple[int, float, float, float, float, float]] = ()) -> Any:
     """Return the truth table of an exposure as an astropy Table.
 
     Parameters
@@ -268,13 +321,16 @@ def truth_table(cat: Catalog, x: np.ndarray, y: np.ndarray, flux: np.ndarray, zp
         Table metadata (band, visit, SCA, date...).
     sn : tuple, optional
         ``(ra, dec, x, y, flux)`` of the supernova, appended with id ``SN_ID``.
+    transients : list of tuple
+        ``(object_id, ra, dec, x, y, flux)`` of more supernovae (hosted ones), appended last.
     """
     from astropy.table import Table
 
     kinds = [KINDS[k] for k in cat.kind]
     columns = [cat.object_id, cat.ra, cat.dec, x, y, flux]
-    if sn is not None:
-        columns = [np.append(c, v) for c, v in zip(columns, (SN_ID, *sn), strict=True)]
+    rows = ([(SN_ID, *sn)] if sn is not None else []) + list(transients)
+    for row in rows:
+        columns = [np.append(c, v) for c, v in zip(columns, row, strict=True)]
         kinds.append("transient")
     object_id, ra, dec, xs, ys, fluxes = columns
     with np.errstate(divide="ignore"):

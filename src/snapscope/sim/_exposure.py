@@ -20,9 +20,12 @@ from snapscope.sim._bands import SCA_PIXELS, check_band
 from snapscope.sim._catalog import (
     GALAXY_DENSITY,
     HOST,
+    HOSTED_SN_ID,
     Catalog,
     Scene,
+    check_hosted,
     default_star_density,
+    hosted_positions,
     truth_table,
 )
 from snapscope.sim._draw import MAX_HALF, draw_catalog, draw_point, stamp_half_size
@@ -75,10 +78,17 @@ class ExposureSpec:
     star_density: float
     galaxy_density: float
     visit: int | None = None
+    hosted: tuple[tuple[float, float], ...] = ()
 
     def params(self) -> dict[str, Any]:
-        """Return the spec as JSON-able values, plus the output format version."""
-        return {**dataclasses.asdict(self), "format": FORMAT_VERSION}
+        """Return the spec as JSON-able values, plus the output format version.
+
+        ``hosted`` appears only when there are hosted supernovae, so the manifests of surveys
+        without them are unchanged.
+        """
+        params = {**dataclasses.asdict(self), "format": FORMAT_VERSION}
+        hosted = params.pop("hosted")
+        return {**params, "hosted": [list(h) for h in hosted]} if hosted else params
 
     @property
     def filename(self) -> str:
@@ -117,7 +127,7 @@ def make_spec(*, band: str, mjd: float, size: int, sca: int, pointing: int | Non
               ra: float | None, dec: float | None, pa: float | None, seed: int,
               scene_seed: int | None, host: bool, sn: bool, cr_rate: float, gzip: bool,
               star_density: float | None, galaxy_density: float | None,
-              visit: int | None = None) -> ExposureSpec:
+              visit: int | None = None, hosted: Any = ()) -> ExposureSpec:
     """Validate the arguments of :func:`make_exposure` and resolve their defaults."""
     check_band(band)
     mjd = _checked(mjd, "mjd", float)
@@ -138,7 +148,8 @@ def make_spec(*, band: str, mjd: float, size: int, sca: int, pointing: int | Non
         seed=seed, scene_seed=scene_seed,
         host=bool(host), sn=bool(sn), cr_rate=_checked(cr_rate, "cr_rate", float, 0),
         gzip=bool(gzip), star_density=_checked(star_density, "star_density", float, 0),
-        galaxy_density=_checked(galaxy_density, "galaxy_density", float, 0), visit=visit)
+        galaxy_density=_checked(galaxy_density, "galaxy_density", float, 0), visit=visit,
+        hosted=check_hosted(hosted))
 
 
 def make_exposure(path_dir: str | Path, *, band: str = "Y106", mjd: float = 62472.0,
@@ -147,7 +158,7 @@ def make_exposure(path_dir: str | Path, *, band: str = "Y106", mjd: float = 6247
                   seed: int = 42, host: bool = True, sn: bool = True, cr_rate: float = 1.0,
                   gzip: bool = False, star_density: float | None = None,
                   galaxy_density: float | None = None,
-                  scene_seed: int | None = None) -> dict[str, Any]:
+                  scene_seed: int | None = None, hosted: Any = ()) -> dict[str, Any]:
     """Simulate one Roman exposure and write it, its truth table and its ePSF to ``path_dir``.
 
     Writes ``Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits[.gz]`` (OU2024 layout: empty
@@ -190,6 +201,10 @@ def make_exposure(path_dir: str | Path, *, band: str = "Y106", mjd: float = 6247
     scene_seed : int, optional
         Seed of the static sky (stars, galaxies, host); default ``seed``. Exposures of the same
         field with the same scene seed see the same objects.
+    hosted : sequence of (float, float)
+        One more supernova per ``(host_mag, offset)`` pair: the host galaxy's Y106 AB magnitude
+        and the SN's offset from the host centre (arcsec); see ``snapscope.sim._catalog``. The
+        SNe follow the main SN's light curve; they are drawn even when ``sn`` is False.
 
     Returns
     -------
@@ -199,11 +214,14 @@ def make_exposure(path_dir: str | Path, *, band: str = "Y106", mjd: float = 6247
         ``sn_flux`` (e⁻), ``sn_mag`` (AB; None without SN light), ``zp_ab``, ``sky`` (e⁻/pixel),
         ``seed``, ``ra``/``dec`` (field centre), plus ``truth_path``, ``epsf_path``, ``pa``
         (``PA_FPA``), ``ra_targ``, ``dec_targ``, ``x0``/``y0`` (SCA offset), ``exptime``,
-        ``host``, ``sn``, ``gzip`` and ``params`` (the full specification).
+        ``host``, ``sn``, ``gzip`` and ``params`` (the full specification); with hosted
+        supernovae also ``hosted``: one dict per SN with ``id ra dec x y flux mag host_mag
+        host_offset`` (x, y 0-based image pixels, flux e⁻, mag AB or None).
     """
     spec = make_spec(band=band, mjd=mjd, size=size, sca=sca, pointing=pointing, ra=ra, dec=dec,
                      pa=pa, seed=seed, scene_seed=scene_seed, host=host, sn=sn, cr_rate=cr_rate,
-                     gzip=gzip, star_density=star_density, galaxy_density=galaxy_density)
+                     gzip=gzip, star_density=star_density, galaxy_density=galaxy_density,
+                     hosted=hosted)
     return simulate(spec, Path(path_dir))
 
 
@@ -225,6 +243,7 @@ def _sources(spec: ExposureSpec, pointing: Pointing, wcs: Any, zp_ab: float
     """Return the sources whose stamps reach the image: catalogue, SCA x/y (1-based), flux."""
     scene = spec.scene()
     parts = [scene.sources(exposure_cells(spec, pointing))] + ([scene.host()] if spec.host else [])
+    parts += [scene.hosted(spec.hosted)] if spec.hosted else []
     cat = Catalog.concatenate(parts)
     x, y = (np.asarray(v, dtype=float) for v in wcs.radecToxy(cat.ra, cat.dec, units="deg"))
     flux = 10.0 ** (-0.4 * (cat.magnitude(spec.band) - zp_ab))
@@ -249,9 +268,15 @@ def simulate(spec: ExposureSpec, outdir: Path) -> dict[str, Any]:
     model = galsim.ImageD(bounds, init_value=0.0)
     draw_catalog(model, cat, x, y, flux, psf, wcs.local(bounds.true_center))
     sn_x, sn_y = wcs.radecToxy(spec.ra, spec.dec, units="deg")
-    sn_mag = sn_magnitude(spec.band, pointing.mjd) if spec.sn else math.inf
-    sn_flux = 10.0 ** (-0.4 * (sn_mag - scale.zp_ab)) if math.isfinite(sn_mag) else 0.0
+    light_mag = sn_magnitude(spec.band, pointing.mjd)  # inf before the explosion
+    transient_flux = 10.0 ** (-0.4 * (light_mag - scale.zp_ab)) if math.isfinite(light_mag) else 0.0
+    sn_mag, sn_flux = (light_mag, transient_flux) if spec.sn else (math.inf, 0.0)
     draw_point(model, psf, sn_x, sn_y, sn_flux)
+    hosted_ra, hosted_dec = hosted_positions(spec.ra, spec.dec, len(spec.hosted))
+    hosted_x, hosted_y = (np.atleast_1d(np.asarray(v, dtype=float)) for v in
+                          wcs.radecToxy(hosted_ra, hosted_dec, units="deg"))
+    for hx, hy in zip(hosted_x, hosted_y, strict=True):
+        draw_point(model, psf, hx, hy, transient_flux)
 
     defects = detector_defects(pointing.sca).in_image(pointing.x0, pointing.y0, spec.size)
     sci, err, dq = add_noise(np.clip(model.array, 0.0, None), sky=scale.sky,
@@ -265,13 +290,17 @@ def simulate(spec: ExposureSpec, outdir: Path) -> dict[str, Any]:
 
     dx, dy = pointing.x0 + 1, pointing.y0 + 1  # 1-based SCA pixel -> 0-based image pixel
     sn_row = (spec.ra, spec.dec, sn_x - dx, sn_y - dy, sn_flux) if spec.sn else None
+    hosted_rows = [(HOSTED_SN_ID + k, float(hosted_ra[k]), float(hosted_dec[k]),
+                    float(hosted_x[k] - dx), float(hosted_y[k] - dy), float(transient_flux))
+                   for k in range(len(spec.hosted))]
     meta = {"band": spec.band, "pointing": spec.pointing, "sca": pointing.sca,
             "mjd": pointing.mjd, "zp_ab": scale.zp_ab, "ou2024_visit": spec.visit}
     truth_path = outdir / truth_filename(spec.band, spec.pointing, pointing.sca)
-    write_table(truth_path, truth_table(cat, x - dx, y - dy, flux, scale.zp_ab, meta, sn_row))
+    write_table(truth_path, truth_table(cat, x - dx, y - dy, flux, scale.zp_ab, meta, sn_row,
+                                        hosted_rows))
     epsf_path = outdir / f"epsf_{spec.band}_{pointing.sca}.fits"
     write_epsf(epsf_path, psf)
-    return {
+    entry = {
         "path": str(path.resolve()), "band": spec.band, "mjd": pointing.mjd,
         "pointing": spec.pointing, "sca": pointing.sca, "size": spec.size,
         "sn_x": float(sn_x - dx), "sn_y": float(sn_y - dy), "sn_flux": float(sn_flux),
@@ -282,3 +311,11 @@ def simulate(spec: ExposureSpec, outdir: Path) -> dict[str, Any]:
         "x0": pointing.x0, "y0": pointing.y0, "exptime": scale.exptime, "host": spec.host,
         "sn": spec.sn, "gzip": spec.gzip, "params": spec.params(),
     }
+    if spec.hosted:
+        entry["hosted"] = [
+            {"id": sn_id, "ra": sra, "dec": sdec, "x": sx, "y": sy, "flux": sflux,
+             "mag": float(light_mag) if math.isfinite(light_mag) else None,
+             "host_mag": host_mag, "host_offset": offset}
+            for (sn_id, sra, sdec, sx, sy, sflux), (host_mag, offset)
+            in zip(hosted_rows, spec.hosted, strict=True)]
+    return entry

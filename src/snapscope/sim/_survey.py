@@ -131,7 +131,8 @@ def _exposure_seed(seed: int, pointing: int) -> int:
 
 def _schedule(*, n_images: int | None, size: int, bands: Sequence[str],
               mjds: Iterable[float] | None, seed: int, host: bool, sca: int, gzip: bool,
-              ou2024_pointings: bool, ra: float | None, dec: float | None) -> list[Any]:
+              ou2024_pointings: bool, ra: float | None, dec: float | None,
+              hosted: Any = ()) -> list[Any]:
     """Return the exposure specs of a survey, in schedule order (epoch, then band)."""
     from snapscope.sim._exposure import make_spec
     from snapscope.sim._pointing import OU2024_VISITS, ou2024_pointing
@@ -143,7 +144,7 @@ def _schedule(*, n_images: int | None, size: int, bands: Sequence[str],
         if value is not None and (isinstance(value, bool) or int(value) != value or value < low):
             raise ValueError(f"{name} must be an integer ≥ {low}, not {value!r}")
     common = dict(size=size, seed=0, scene_seed=seed, host=host, sn=True, cr_rate=1.0, gzip=gzip,
-                  star_density=None, galaxy_density=None)
+                  star_density=None, galaxy_density=None, hosted=hosted)
     if ou2024_pointings:
         if mjds is not None or ra is not None or dec is not None:
             raise ValueError("ou2024_pointings replays real visits: do not give mjds, ra or dec")
@@ -181,7 +182,8 @@ def make_survey(outdir: str | Path, *, n_images: int | None = None, size: int = 
                 bands: Sequence[str] = ("Y106", "H158"), mjds: Iterable[float] | None = None,
                 seed: int = 42, host: bool = True, sca: int = 1, gzip: bool = False,
                 ou2024_pointings: bool = False, ra: float | None = None, dec: float | None = None,
-                progress: bool = True, workers: int | None = None) -> Survey:
+                hosted: Sequence[tuple[float, float]] = (), progress: bool = True,
+                workers: int | None = None) -> Survey:
     """Simulate a survey of the SN field: exposures, truth tables, ePSFs, manifest, sky catalogue.
 
     Parameters
@@ -208,6 +210,11 @@ def make_survey(outdir: str | Path, *, n_images: int | None = None, size: int = 
         Replay six real OU2024 visits (boresight, roll, SCA, date) instead of synthetic ones.
     ra, dec : float, optional
         Field centre, where the SN sits (default: the OU2024 SN position).
+    hosted : sequence of (float, float)
+        Extra supernovae on bright hosts, one per ``(host Y106 AB magnitude, SN offset from the
+        host centre in arcsec)`` pair, on a 5″ ring around the field centre, with the SN's light
+        curve (``snapscope.sim._catalog``); each exposure's manifest entry lists them under
+        ``hosted`` and the manifest's ``sn`` section under ``hosted``.
     progress : bool
         Show a progress bar.
     workers : int, optional
@@ -223,7 +230,8 @@ def make_survey(outdir: str | Path, *, n_images: int | None = None, size: int = 
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     specs = _schedule(n_images=n_images, size=size, bands=bands, mjds=mjds, seed=seed, host=host,
-                      sca=sca, gzip=gzip, ou2024_pointings=ou2024_pointings, ra=ra, dec=dec)
+                      sca=sca, gzip=gzip, ou2024_pointings=ou2024_pointings, ra=ra, dec=dec,
+                      hosted=hosted)
     previous = _previous_entries(outdir)
     entries: dict[str, dict[str, Any]] = {}
     todo = []
@@ -303,6 +311,14 @@ def _write_manifest(outdir: Path, specs: list[Any], entries: dict[str, dict[str,
         },
         "exposures": [entries[s.filename] for s in specs if s.filename in entries],
     }
+    if field.hosted:
+        from snapscope.sim._catalog import HOSTED_SN_ID, hosted_positions
+
+        ras, decs = hosted_positions(field.ra, field.dec, len(field.hosted))
+        manifest["sn"]["hosted"] = [
+            {"id": HOSTED_SN_ID + k, "ra": float(ras[k]), "dec": float(decs[k]),
+             "host_mag": mag, "host_offset": offset}
+            for k, (mag, offset) in enumerate(field.hosted)]
     write_json_if_changed(outdir / MANIFEST, manifest)
 
 
@@ -316,6 +332,7 @@ def _write_sky_catalog(outdir: Path, specs: list[Any], exposure_cells: Any) -> N
     cells = sorted({cell for spec in specs for cell in exposure_cells(spec)})
     scene = specs[0].scene()
     parts = [scene.sources(cells)] + ([scene.host()] if specs[0].host else [])
+    parts += [scene.hosted(specs[0].hosted)] if specs[0].hosted else []
     cat = Catalog.concatenate(parts)
     table = Table({"object_id": cat.object_id, "ra": cat.ra, "dec": cat.dec,
                    "obj_type": np.array([KINDS[k] for k in cat.kind], dtype=str)})
