@@ -198,6 +198,15 @@ def test_difference_matches_reproject_and_astropy_convolution(hosted_survey, ima
                                    atol=1e-7)
         assert d.image.get_wcs().world_to_pixel(ra, dec) == pytest.approx((d.x, d.y), abs=1e-9)
         assert (row["x"], row["y"]) == (d.x, d.y)
+        # the two sides shown next to the difference subtract to it, on the same grid
+        good = d.image.flags == 0
+        sides = d.science_stamp.data - d.reference_stamp.data - d.background
+        np.testing.assert_allclose(sides[good], d.image.data[good], rtol=1e-12, atol=1e-9)
+        if d.convolved == "reference":  # the science side is the science cutout itself
+            inner = np.asarray(cut.data, dtype=float)[5:-5, 5:-5]
+            shown = np.isfinite(d.science_stamp.data)
+            np.testing.assert_array_equal(d.science_stamp.data[shown], inner[shown])
+            assert not shown[~bad[5:-5, 5:-5]].size or shown[~bad[5:-5, 5:-5]].all()
         aperture = CircularAperture((d.x, d.y), r=3.0)
         if aperture.to_mask(method="exact").get_values(near_bad.astype(float)).any():
             continue
@@ -253,6 +262,33 @@ def test_differences_run_on_batch_threads_like_in_the_calling_thread(hosted_surv
         assert a.science == b.science and a.convolved == b.convolved
         np.testing.assert_array_equal(a.image.data, b.image.data)
         np.testing.assert_array_equal(a.image.flags, b.image.flags)
+
+
+def test_difference_stamps_written_as_fits_read_back_plane_by_plane(hosted_survey, images, psfs,
+                                                                    tmp_path):
+    from astropy.io import fits
+
+    h = _sn(hosted_survey, 1)
+    ref = diff.build_reference(images, (h["ra"], h["dec"]), psfs, band="Y106", before=EXPLOSION)
+    science = [im for im in images if im.band == "Y106" and im.mjd > EXPLOSION][:3]
+    ds = diff.differences(science, ref, psfs, progress=False)
+    path = diff.write_differences(tmp_path / "d.fits", science, [ds[0], None, ds[2]])
+    with fits.open(path) as hdul:
+        assert hdul[0].header["NCUTOUT"] == 2 and hdul[0].header["CUTSIZE"] == 65
+        assert hdul[0].header["RA_POS"] == pytest.approx(h["ra"], abs=1e-9)
+        for ver, (im, d) in enumerate([(science[0], ds[0]), (science[2], ds[2])], start=1):
+            for name, plane in (("SCI", d.science_stamp.data), ("REF", d.reference_stamp.data),
+                                ("DIFF", d.image.data), ("DIFFERR", d.image.noise),
+                                ("DQ", d.image.flags)):
+                np.testing.assert_array_equal(hdul[name, ver].data, plane)
+            assert hdul["DIFF", ver].header["MJD-OBS"] == im.mjd
+        assert list(hdul["INDEX"].data["MJD"]) == [science[0].mjd, science[2].mjd]
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        diff.write_differences(path, science[:1], ds[:1])
+    assert path.read_bytes() == before
+    with pytest.raises(ValueError, match="3 images but 2 differences"):
+        diff.write_differences(tmp_path / "e.fits", science, ds[:2])
 
 
 def test_difference_psf_model_fits_its_own_plane_exactly(hosted_survey, images, psfs):

@@ -18,7 +18,7 @@ extra ``diff``). The decisions are in the docstrings of ``_run`` (backends), ``_
 ``_photometry`` and ``_difference``.
 """
 
-from snapscope.batch._cutouts import CutoutStack, cutouts, image_key
+from snapscope.batch._cutouts import CutoutStack, cutouts, image_key, write_stamps
 from snapscope.batch._difference import (
     DIFFERENCE_COLUMNS,
     DIFFERENCE_DEFAULTS,
@@ -31,6 +31,7 @@ from snapscope.batch._run import default_workers
 __all__ = [
     "cutouts",
     "CutoutStack",
+    "write_stamps",
     "forced_photometry",
     "EffectivePSF",
     "COLUMNS",

@@ -14,7 +14,7 @@ Decisions
   pickled.
 * The stack is written as ``SCI``/``ERR``/``DQ`` extensions with ``EXTVER`` = 1, 2, … (one
   version per cutout, in stack order; each with its own WCS and ``BAND MJD-OBS EXPTIME SCA
-  IMAGEID FILEPATH ZP_AB`` keywords) and an ``INDEX`` table, so
+  IMAGEID FILEPATH ZP_AB`` keywords, those with an unknown value left out) and an ``INDEX`` table, so
   ``fits.getdata(path, ("SCI", 3))`` is the third cutout.
 """
 
@@ -31,7 +31,7 @@ from snapscope.batch._positions import parse_position
 from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
-__all__ = ["cutouts", "CutoutStack", "image_key", "zeropoint_or_none"]
+__all__ = ["cutouts", "CutoutStack", "write_stamps", "image_key", "zeropoint_or_none"]
 
 _HEADER_VALUES = ("band", "mjd", "exptime", "sca", "observation_id", "sky_level")
 
@@ -115,7 +115,7 @@ class CutoutStack(Sequence):
         Parameters
         ----------
         path : str or Path
-            The file to write.
+            The file to write (atomically: a failed write leaves no partial file).
         overwrite : bool
             Replace an existing file.
 
@@ -124,35 +124,73 @@ class CutoutStack(Sequence):
         Path
             The file written.
         """
-        from astropy.io import fits
-        from astropy.table import Table
+        rows = [(image, cut, (("SCI", cut.data), ("ERR", cut.noise), ("DQ", cut.flags)))
+                for image, cut in zip(self.images, self.cutouts, strict=True) if cut is not None]
+        return write_stamps(path, self.ra, self.dec, self.size, rows, overwrite=overwrite)
 
-        hdus: list[Any] = [fits.PrimaryHDU()]
-        primary = hdus[0].header
-        primary["RA_POS"], primary["DEC_POS"] = self.ra, self.dec
-        primary["CUTSIZE"] = self.size
-        index: dict[str, list] = {"EXTVER": [], "IMAGEID": [], "FILEPATH": [], "BAND": [],
-                                  "MJD": [], "FLAGFRAC": []}
-        for image, cut in zip(self.images, self.cutouts, strict=True):
-            if cut is None:
-                continue
-            extver = len(index["EXTVER"]) + 1
-            header = _cutout_header(image, cut)
-            for name, plane in (("SCI", cut.data), ("ERR", cut.noise), ("DQ", cut.flags)):
-                if plane is not None:
-                    hdus.append(fits.ImageHDU(np.asarray(plane), header=header.copy(), name=name,
-                                              ver=extver))
-            index["EXTVER"].append(extver)
-            index["IMAGEID"].append(header["IMAGEID"])
-            index["FILEPATH"].append(header["FILEPATH"])
-            index["BAND"].append(header["BAND"])
-            index["MJD"].append(header["MJD-OBS"])
-            index["FLAGFRAC"].append(float(cut.fraction_masked()))
-        primary["NCUTOUT"] = len(index["EXTVER"])
-        hdus.append(fits.BinTableHDU(Table(index), name="INDEX"))
-        path = Path(path)
-        fits.HDUList(hdus).writeto(path, overwrite=overwrite)
-        return path
+
+def write_stamps(path: str | Path, ra: float, dec: float, size: int,
+                 rows: Iterable[tuple[Any, Any, Iterable[tuple[str, Any]]]], *,
+                 overwrite: bool = False) -> Path:
+    """Write stamps of one position as one multi-extension FITS file, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    ra, dec : float
+        The position, degrees (primary header ``RA_POS``, ``DEC_POS``).
+    size : int
+        Stamp side, pixels (``CUTSIZE``).
+    rows : iterable of (image, stamp, planes)
+        Per image: the parent image, the stamp whose WCS and header values head each extension,
+        and ``(EXTNAME, array or None)`` planes, written with ``EXTVER`` = the row's number
+        (1, 2, …; planes that are None are left out). An ``INDEX`` table lists the rows.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OSError
+        When ``path`` exists and ``overwrite`` is False, or it cannot be written.
+    """
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from snapscope._utils._atomic import atomic_path
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    hdus: list[Any] = [fits.PrimaryHDU()]
+    primary = hdus[0].header
+    primary["RA_POS"], primary["DEC_POS"] = ra, dec
+    primary["CUTSIZE"] = size
+    index: dict[str, list] = {"EXTVER": [], "IMAGEID": [], "FILEPATH": [], "BAND": [],
+                              "MJD": [], "FLAGFRAC": []}
+    for image, stamp, planes in rows:
+        extver = len(index["EXTVER"]) + 1
+        header = _cutout_header(image, stamp)
+        for name, plane in planes:
+            if plane is not None:
+                hdus.append(fits.ImageHDU(np.asarray(plane), header=header.copy(), name=name,
+                                          ver=extver))
+        index["EXTVER"].append(extver)
+        index["IMAGEID"].append(header["IMAGEID"])
+        index["FILEPATH"].append(header["FILEPATH"])
+        index["BAND"].append(header["BAND"])
+        index["MJD"].append(header.get("MJD-OBS", np.nan))
+        index["FLAGFRAC"].append(float(stamp.fraction_masked()))
+    primary["NCUTOUT"] = len(index["EXTVER"])
+    hdus.append(fits.BinTableHDU(Table(index), name="INDEX"))
+    with atomic_path(path) as tmp:
+        fits.HDUList(hdus).writeto(tmp)
+    return path
 
 
 def _cutout_header(image: Any, cut: Any) -> Any:
@@ -168,14 +206,15 @@ def _cutout_header(image: Any, cut: Any) -> Any:
             header = wcs.get_astropy_wcs().to_header(relax=True)
     except NoWCSError:
         header = fits.Header()
-    zp = zeropoint_or_none(cut)
     header["BAND"] = (cut.band or "", "filter")
-    header["MJD-OBS"] = (np.nan if cut.mjd is None else cut.mjd, "MJD of the exposure start")
-    header["EXPTIME"] = (np.nan if cut.exptime is None else cut.exptime, "exposure time, s")
-    header["SCA"] = (-1 if cut.sca is None else cut.sca, "detector")
     header["IMAGEID"] = (str(image.id or ""), "catalogue id of the parent image")
     header["FILEPATH"] = (str(getattr(image, "full_filepath", None) or ""), "parent image file")
-    header["ZP_AB"] = (np.nan if zp is None else zp, "AB zeropoint: m = -2.5 log10(flux) + ZP_AB")
+    known = {"MJD-OBS": (cut.mjd, "MJD of the exposure start"),
+             "EXPTIME": (cut.exptime, "exposure time, s"), "SCA": (cut.sca, "detector"),
+             "ZP_AB": (zeropoint_or_none(cut), "AB zeropoint: m = -2.5 log10(flux) + ZP_AB")}
+    for key, (value, comment) in known.items():
+        if value is not None:  # FITS headers cannot hold NaN: an unknown value has no card
+            header[key] = (value, comment)
     return header
 
 

@@ -22,12 +22,14 @@ background).
 from snapscope.diff._difference import Difference, StampPSF, difference, differences
 from snapscope.diff._kernel import match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, build_reference, reference_size
+from snapscope.diff._write import write_differences
 
 __all__ = [
     "build_reference",
     "Reference",
     "difference",
     "differences",
+    "write_differences",
     "Difference",
     "StampPSF",
     "match_kernel",

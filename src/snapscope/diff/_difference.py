@@ -104,6 +104,12 @@ class Difference:
         The factor applied to the reference's fluxes (zeropoints).
     science : str
         The science image (``snapscope.batch.image_key``).
+    science_stamp, reference_stamp : snapscope.image.Numpy2DImage
+        The two sides of the subtraction on the difference's grid, for showing them side by
+        side: the science stamp and the resampled, flux-scaled reference, whichever of them
+        was convolved as ``convolved`` says (bad pixels NaN, flags as their own planes), so
+        that ``image.data == science_stamp.data - reference_stamp.data - background`` on
+        every unflagged pixel.
     """
 
     image: Any
@@ -116,6 +122,8 @@ class Difference:
     background: float
     scale: float
     science: str
+    science_stamp: Any = field(repr=False)
+    reference_stamp: Any = field(repr=False)
 
     def photutils_psf(self) -> StampPSF:
         """Return the PSF model of the difference at the position (for ``psf_phot``)."""
@@ -198,20 +206,27 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
     if sharpness(ref_psf) >= sharpness(sci.psf):
         kernel, residual = match_kernel(ref_psf, sci.psf, kernel_half)
         convolved, out_psf = "reference", sci.psf
-        data = sci_data - convolve(ref_data, kernel)
+        minuend, subtrahend = sci_data, convolve(ref_data, kernel)
         variance = sci_var + convolve(ref_var, kernel)
-        bad = sci_bad | _spread(ref_bad, kernel)
+        sci_side_bad, ref_side_bad = sci_bad, _spread(ref_bad, kernel)
     else:
         kernel, residual = match_kernel(sci.psf, ref_psf, kernel_half)
         convolved, out_psf = "science", ref_psf
-        data = convolve(sci_data, kernel) - ref_data
+        minuend, subtrahend = convolve(sci_data, kernel), ref_data
         variance = convolve(sci_var, kernel) + ref_var
-        bad = _spread(sci_bad, kernel) | ref_bad
+        sci_side_bad, ref_side_bad = _spread(sci_bad, kernel), ref_bad
+    bad = sci_side_bad | ref_side_bad
     flags = np.where(bad & (sci.flags == 0), DO_NOT_USE, sci.flags)  # int64: every DQ bit
-    full = Numpy2DImage(data=data, noise=np.sqrt(np.maximum(variance, 0.0)), flags=flags,
-                        wcs=sci.wcs, band=sci.band, mjd=sci.mjd, zeropoint=sci.zeropoint)
     centre = work // 2
-    stamp = full.get_cutout(centre, centre, size)
+
+    def stamp_of(data: np.ndarray, noise: np.ndarray | None, flags: np.ndarray) -> Any:
+        full = Numpy2DImage(data=data, noise=noise, flags=flags, wcs=sci.wcs, band=sci.band,
+                            mjd=sci.mjd, zeropoint=sci.zeropoint)
+        return full.get_cutout(centre, centre, size)
+
+    stamp = stamp_of(minuend - subtrahend, np.sqrt(np.maximum(variance, 0.0)), flags)
+    sides = [stamp_of(np.where(side_bad, np.nan, side), None, side_bad.astype(np.int64) * DO_NOT_USE)
+             for side, side_bad in ((minuend, sci_side_bad), (subtrahend, ref_side_bad))]
     x, y = sci.x - kernel_half, sci.y - kernel_half
     yy, xx = np.indices(stamp.data.shape)
     far = (np.hypot(xx - x, yy - y) > _BACKGROUND_HOLE) & (stamp.flags == 0)
@@ -220,7 +235,8 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
     half = (work - size) // 2
     return Difference(image=stamp, psf=out_psf[half : half + size, half : half + size], x=x, y=y,
                       kernel=kernel, convolved=convolved, residual=residual,
-                      background=background, scale=scale, science=image_key(image))
+                      background=background, scale=scale, science=image_key(image),
+                      science_stamp=sides[0], reference_stamp=sides[1])
 
 
 def differences(images: Iterable[Any], reference: Reference | Mapping[str, Reference], psf: Any,

@@ -7,19 +7,17 @@ file. Gzip output uses a fixed header time stamp, so the same seed gives byte-id
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from snapscope._utils._atomic import atomic_path
+
 __all__ = [
-    "atomic_path",
     "clean_wcs_header",
     "write_exposure_fits",
     "write_table",
@@ -44,21 +42,6 @@ def exposure_filename(band: str, pointing: int, sca: int, gzip: bool = False) ->
 def truth_filename(band: str, pointing: int, sca: int) -> str:
     """Truth-table file name (OU2024's name with an ``.ecsv`` extension)."""
     return f"Roman_TDS_index_{band}_{pointing}_{sca}.ecsv"
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` when the block succeeds.
-
-    The temporary file is removed if the block raises (including KeyboardInterrupt).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def clean_wcs_header(galsim_header: Any) -> list[tuple[str, Any, str]]:
