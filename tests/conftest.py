@@ -13,7 +13,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-pytest_plugins = ["dbfixtures"]  # PostgreSQL fixtures, for tests/db and the notebooks
+pytest_plugins = [
+    "dbfixtures",  # PostgreSQL fixtures, for tests/db and the notebooks
+    "hostedsurvey",  # supernovae on host galaxies, for difference imaging
+]
 
 
 @pytest.fixture(autouse=True, scope="session")

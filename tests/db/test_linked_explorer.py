@@ -106,7 +106,7 @@ def test_state_round_trip(explorer, db_dsn, sim_survey):
     state = json.loads(text)
     assert state["position"] == pytest.approx([sim_survey.sn_ra, sim_survey.sn_dec])
     assert state["cutouts"] == {"interval": "manual", "cuts": [100.0, 400.0], "stretch": "asinh",
-                                "cmap": "gray"}
+                                "cmap": "gray", "view": "cutouts"}
     again = Explorer(dbclient=db_dsn, psf=explorer.photometry.psf)
     again.from_json(text)
     assert again.search.position == explorer.search.position

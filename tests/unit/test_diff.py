@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from astropy.convolution import convolve
+from hostedsurvey import EXPLOSION, HOSTS, SN_MJDS
 from photutils.aperture import CircularAperture, aperture_photometry
 
 from snapscope import batch, diff
@@ -18,31 +19,9 @@ from snapscope.sim._lightcurve import bazin_parameters
 
 reproject = pytest.importorskip("reproject")
 
-#: Pre-explosion epochs (the reference) and epochs with supernova light.
-TEMPLATE_MJDS = (62400.0, 62410.0, 62420.0, 62430.0)
-SN_MJDS = (62455.0, 62462.0, 62468.0, 62475.0, 62485.0, 62500.0, 62520.0, 62545.0)
-EXPLOSION = 62450.0
-#: (host Y106 AB magnitude, SN offset from the host centre in arcsec).
-HOSTS = ((19.0, 0.25), (19.5, 0.5), (20.5, 0.3), (21.5, 0.8))
-
-
-@pytest.fixture(scope="session")
-def hosted_survey(tmp_path_factory):
-    """24 exposures of 256² (12 epochs × Y106, H158) with four supernovae on bright hosts
-    (read-only)."""
-    sim = pytest.importorskip("snapscope.sim")
-    out = tmp_path_factory.mktemp("hosted-survey")
-    return sim.make_survey(out, size=256, bands=("Y106", "H158"), mjds=TEMPLATE_MJDS + SN_MJDS,
-                           seed=11, host=False, hosted=HOSTS, progress=False)
-
-
-@pytest.fixture(scope="session")
-def psfs(hosted_survey):
-    from snapscope.psf import PSF
-
-    return {b: PSF.get_psf_object("OversampledImagePSF",
-                                  psffile=hosted_survey.path / f"epsf_{b}_1.fits")
-            for b in ("Y106", "H158")}
+@pytest.fixture(scope="module")
+def psfs(hosted_psfs):
+    return hosted_psfs
 
 
 @pytest.fixture

@@ -12,15 +12,23 @@ Decisions
 * **Lazy**: a page of cutouts (24 by default) is cut when the grid is shown, more on "load more";
   a progress bar follows each batch. Cutting is ``snapscope.batch.cutouts``, i.e.
   ``image.get_ra_dec_cutout(ra, dec, size, mode='partial')`` per image.
+* **Science / reference / difference.** Given a reference (``show(..., reference=, psf=)``:
+  a ``snapscope.diff.Reference`` or a mapping band → Reference), the grid can show each epoch as
+  one row of three stamps: the science side, the PSF-matched reference and their difference
+  (``snapscope.diff.differences``, on the same page-by-page schedule). Science and reference share
+  the cuts (the same flux scale); the differences get the interval's own cuts over all
+  difference stamps, or in manual mode ±(max − min)/2 around 0, the same data units per gray
+  level as the science cuts. Stretch and colormap are shared by all.
 * Clicking a cutout opens its image in the linked ``ImageWidget`` centred on the position (the
   zoom is kept) and sets ``selected_key``; ``highlighted_key`` (set by a light curve) outlines one.
-* "Save FITS" cuts whatever is not loaded yet and writes the whole stack
-  (:meth:`snapscope.batch.CutoutStack.write_fits`).
+* "Save" writes what is shown, everything loaded first, by the file's suffix: ``.fits`` every
+  plane (:meth:`snapscope.batch.CutoutStack.write_fits`, or ``snapscope.diff.write_differences``
+  in the difference view), ``.png`` a sheet of the stamps (a row per epoch in the difference
+  view), ``.gif`` an animation over epochs.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,7 @@ import traitlets as t
 from snapscope import batch
 from snapscope.widgets._fields import one_line, status_html
 from snapscope.widgets._open import open_in_viewer
+from snapscope.widgets._stamp_pictures import png_bytes, sheet, stamp_rgba, write_gif, write_png
 from snapscope.widgets._views import Thumbnails
 
 __all__ = ["CutoutGrid", "shared_cuts"]
@@ -38,7 +47,10 @@ __all__ = ["CutoutGrid", "shared_cuts"]
 INTERVALS = ("zscale", "99.5%", "99%", "minmax", "manual")
 STRETCHES = ("linear", "sqrt", "log", "asinh")
 COLORMAPS = ("gray", "viridis", "magma", "inferno", "gray_r")
-_FLAG_TINT = np.array([255, 0, 0], dtype=np.float32)
+#: The two views: every cutout, or science / reference / difference per epoch.
+VIEWS = (("cutouts", "cutouts"), ("science / reference / difference", "triplets"))
+SAVE_SUFFIXES = (".fits", ".png", ".gif")
+_SIDES = ("science", "reference", "difference")
 
 
 def shared_cuts(cutouts: list[Any], interval: str) -> tuple[float, float]:
@@ -65,21 +77,6 @@ def shared_cuts(cutouts: list[Any], interval: str) -> tuple[float, float]:
     return float(limits[0]), float(limits[1])
 
 
-def _png(cut: Any, cuts: tuple[float, float], stretch: str, cmap: str) -> bytes:
-    from PIL import Image as PILImage
-
-    from snapscope.tiles import render_rgba
-
-    rgba = render_rgba(np.asarray(cut.data, dtype=np.float32), cuts[0], cuts[1], stretch, cmap,
-                       nan_color=(40, 40, 40, 255))
-    if cut.flags is not None:
-        bad = cut.flags != 0
-        rgba[bad, :3] = (0.45 * rgba[bad, :3] + 0.55 * _FLAG_TINT).astype(np.uint8)
-    buf = io.BytesIO()
-    PILImage.fromarray(np.ascontiguousarray(rgba[::-1])).save(buf, "PNG", compress_level=1)
-    return buf.getvalue()
-
-
 class CutoutGrid(ipw.VBox):
     """Cutouts of one position over many images, with one shared stretch.
 
@@ -104,6 +101,9 @@ class CutoutGrid(ipw.VBox):
         The images shown, in MJD order.
     cutouts : list of Image or None
         Their cutouts (None: not loaded yet, or failed: ``errors`` says why).
+    differences : list of snapscope.diff.Difference or None
+        Their difference stamps when a reference was given (None: not loaded, no reference of
+        the band, or failed: ``difference_errors`` says why).
     """
 
     position = t.Any(None, allow_none=True)
@@ -117,6 +117,10 @@ class CutoutGrid(ipw.VBox):
         self.images: list[Any] = []
         self.cutouts: list[Any] = []
         self.errors: list[str | None] = []
+        self.differences: list[Any] = []
+        self.difference_errors: list[str | None] = []
+        self.reference: Any = None
+        self.psf: Any = None
         self.image_keys: list[str] = []
         self._cuts = (0.0, 1.0)
         self._loaded = 0
@@ -134,16 +138,22 @@ class CutoutGrid(ipw.VBox):
         self.more = ipw.Button(description="load more", disabled=True)
         self.progress = ipw.IntProgress(value=0, min=0, max=1, description="cutouts",
                                         layout=ipw.Layout(width="260px"))
-        self.filename = ipw.Text(value="cutouts.fits", layout=ipw.Layout(width="200px"))
-        self.save_button = ipw.Button(description="Save FITS", icon="save")
+        self.view = ipw.ToggleButtons(options=VIEWS, value="cutouts", disabled=True,
+                                      tooltips=["every cutout", "needs a reference: show(..., "
+                                                "reference=...)"],
+                                      style={"button_width": "auto"})
+        self.filename = ipw.Text(value="cutouts.fits", layout=ipw.Layout(width="200px"),
+                                 tooltip="the suffix chooses: .fits (every plane), .png, .gif")
+        self.save_button = ipw.Button(description="Save", icon="save",
+                                      tooltip=".fits: every plane; .png: a sheet; .gif: epochs")
         self.status = ipw.HTML("")
         self.thumbnails = Thumbnails(thumb_px=thumb_px)
         super().__init__([
             ipw.HBox([self.interval, self.vmin, self.vmax, self.stretch, self.cmap]),
-            ipw.HBox([self.progress, self.more, self.filename, self.save_button]),
+            ipw.HBox([self.view, self.progress, self.more, self.filename, self.save_button]),
             self.status, self.thumbnails])
         self.add_class("snapscope-cutouts")
-        for w in (self.interval, self.stretch, self.cmap):
+        for w in (self.interval, self.stretch, self.cmap, self.view):
             w.observe(lambda _: self._render(), "value")
         for w in (self.vmin, self.vmax):
             w.observe(self._typed_cut, "value")
@@ -153,20 +163,48 @@ class CutoutGrid(ipw.VBox):
         self.observe(self._on_highlight, "highlighted_key")
 
     # ------------------------------------------------------------------ public
-    def show(self, images: list[Any], position: Any) -> None:
+    def show(self, images: list[Any], position: Any, reference: Any = None,
+             psf: Any = None) -> None:
         """Show cutouts of ``position`` (degrees or sexagesimal) over ``images``.
 
         The first page is cut at once; the rest on "load more".
+
+        Parameters
+        ----------
+        images : list of Image
+            The images (shown in MJD order).
+        position : str, SkyCoord or (float, float)
+            The sky position.
+        reference : snapscope.diff.Reference or mapping band → Reference, optional
+            Also make each epoch's difference stamp (science / reference / difference view,
+            shown first); epochs of a band without a reference show their cutout only.
+        psf : PSF, mapping band → PSF, or callable image → PSF
+            The images' PSFs (needed with ``reference``), as ``snapscope.diff.difference``.
+
+        Raises
+        ------
+        ValueError
+            When ``reference`` is given without ``psf``.
         """
+        if reference is not None and psf is None:
+            raise ValueError("a reference needs the images' psf= to match it to each epoch")
         ra, dec = batch.parse_position(position)
         self.images = sorted(images, key=lambda im: (im.mjd is None, im.mjd or 0.0))
         self.image_keys = [batch.image_key(im) for im in self.images]
         self.cutouts = [None] * len(self.images)
         self.errors = [None] * len(self.images)
+        self.differences = [None] * len(self.images)
+        self.difference_errors = [None] * len(self.images)
+        self.reference, self.psf = reference, psf
         self.position = (ra, dec)
-        self.thumbnails.items = [{"caption": self._caption(i), "title": self._title(i)}
-                                 for i in range(len(self.images))]
-        self.thumbnails.images = [b""] * len(self.images)
+        self._setting = True
+        try:
+            self.view.disabled = reference is None
+            self.view.value = "cutouts" if reference is None else "triplets"
+        finally:
+            self._setting = False
+        self.thumbnails.items = []
+        self.thumbnails.images = []
         self.thumbnails.selected = -1
         self.selected_key = ""
         self._loaded = 0
@@ -188,10 +226,63 @@ class CutoutGrid(ipw.VBox):
                                  list(self.errors))
 
     def write_fits(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write every cutout as one multi-extension FITS file (``CutoutStack.write_fits``)."""
-        written = self.stack().write_fits(path, overwrite=overwrite)
+        """Write every stamp shown as one multi-extension FITS file, atomically.
+
+        The cutout view writes ``CutoutStack.write_fits`` (SCI/ERR/DQ per cutout), the
+        difference view ``snapscope.diff.write_differences`` (SCI/REF/DIFF/DIFFERR/DQ per epoch).
+        """
+        stack = self.stack()
+        if self._triplets():
+            from snapscope.diff import write_differences
+
+            written = write_differences(path, self.images, self.differences, overwrite=overwrite)
+        else:
+            written = stack.write_fits(path, overwrite=overwrite)
         self._render()
         return written
+
+    def save(self, path: str | Path, overwrite: bool = False, duration_ms: int = 500) -> Path:
+        """Save what is shown (everything loaded first), by the suffix of ``path``.
+
+        Parameters
+        ----------
+        path : str or Path
+            ``.fits``: every plane (:meth:`write_fits`); ``.png``: a sheet of the stamps as
+            shown (a row per epoch in the difference view); ``.gif``: one frame per epoch.
+        overwrite : bool
+            Replace an existing file.
+        duration_ms : int
+            Time each GIF frame is shown.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        ValueError
+            For another suffix, or when no stamp could be made.
+        FileExistsError
+            When ``path`` exists and ``overwrite`` is False.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in SAVE_SUFFIXES:
+            raise ValueError(f"cannot save {path.name!r}: use a name ending in one of {SAVE_SUFFIXES}")
+        if suffix == ".fits":
+            return self.write_fits(path, overwrite=overwrite)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        self.stack()
+        self._render()
+        rows = [row for row in self._pictures() if any(p is not None for p in row)]
+        if suffix == ".png":
+            columns = 3 if self._triplets() else 8
+            flat = [p for row in rows for p in row] if not self._triplets() else None
+            grid = rows if flat is None else [flat[k:k + columns] for k in range(0, len(flat), columns)]
+            return write_png(path, sheet(grid))
+        return write_gif(path, [sheet([row]) for row in rows], duration_ms=duration_ms)
 
     def set_stretch(self, stretch: str) -> None:
         """Use stretch ``stretch`` (one of ``STRETCHES``) for every cutout."""
@@ -217,9 +308,11 @@ class CutoutGrid(ipw.VBox):
         self.cmap.value = name
 
     def open_image(self, index: int) -> None:
-        """Open the image of cutout ``index`` in the viewer, centred on the position."""
-        image = self.images[index]
-        self.selected_key = self.image_keys[index]
+        """Open the image of thumbnail ``index`` in the viewer, centred on the position."""
+        per_epoch = 3 if self._triplets() else 1
+        epoch = index // per_epoch
+        image = self.images[epoch]
+        self.selected_key = self.image_keys[epoch]
         self.thumbnails.selected = index
         if self.viewer is None:
             return
@@ -229,11 +322,13 @@ class CutoutGrid(ipw.VBox):
     def state(self) -> dict[str, Any]:
         """Return the display state (interval, cuts, stretch, colormap) as plain values."""
         return {"interval": self.interval.value, "cuts": list(self._cuts),
-                "stretch": self.stretch.value, "cmap": self.cmap.value}
+                "stretch": self.stretch.value, "cmap": self.cmap.value, "view": self.view.value}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state` returned."""
         self.stretch.value, self.cmap.value = state["stretch"], state["cmap"]
+        if not self.view.disabled:
+            self.view.value = state.get("view", self.view.value)
         if state["interval"] == "manual":
             self.set_cuts(tuple(state["cuts"]))
         else:
@@ -253,6 +348,8 @@ class CutoutGrid(ipw.VBox):
                               callback=tick)
         self.cutouts[start:stop] = stack.cutouts
         self.errors[start:stop] = stack.errors
+        if self.reference is not None:
+            self._difference(start, stop, tick)
         failed = sum(e is not None for e in self.errors)
         left = len(self.images) - stop
         self.more.disabled = left == 0
@@ -260,21 +357,90 @@ class CutoutGrid(ipw.VBox):
         self.status.value = status_html(f"{stop} of {len(self.images)} cutouts"
                                         + (f", {failed} failed (hover for why)" if failed else ""))
 
+    def _difference(self, start: int, stop: int, tick: Any) -> None:
+        """Difference stamps of the epochs ``start:stop`` whose band has a reference."""
+        from snapscope.diff import differences
+
+        bands = ({self.reference.band} if hasattr(self.reference, "band")
+                 else set(self.reference))
+        ra, dec = self.position
+        todo = []
+        for i in range(start, stop):
+            image = self.images[i]
+            if image.band not in bands:
+                self.difference_errors[i] = f"no reference for band {image.band}"
+            elif self.cutouts[i] is None or not image.includes_radec(ra, dec):
+                self.difference_errors[i] = self.errors[i] or "the position is off the image"
+            else:
+                todo.append(i)
+        self.progress.max, self.progress.value = max(len(todo), 1), 0
+        try:
+            made = differences([self.images[i] for i in todo], self.reference, self.psf,
+                               size=self.size, client=self.client, workers=self.workers,
+                               progress=False, callback=tick)
+        except Exception as err:  # noqa: BLE001 - one bad epoch: say which, keep the rest
+            made = [None] * len(todo)
+            for k, i in enumerate(todo):
+                try:
+                    made[k] = differences([self.images[i]], self.reference, self.psf,
+                                          size=self.size, progress=False)[0]
+                except Exception as one:  # noqa: BLE001 - shown on hover, never a traceback
+                    self.difference_errors[i] = one_line(one)
+            if all(d is None for d in made):
+                self.status.value = status_html(f"no difference stamp: {one_line(err)}",
+                                                error=True)
+        for i, d in zip(todo, made, strict=True):
+            self.differences[i] = d
+
+    def _triplets(self) -> bool:
+        return self.view.value == "triplets" and self.reference is not None
+
+    def _pictures(self) -> list[list[Any]]:
+        """Per epoch, the RGBA pictures shown (one, or science / reference / difference)."""
+        stretch, cmap = self.stretch.value, self.cmap.value
+        if not self._triplets():
+            return [[None if c is None else stamp_rgba(c, self._cuts, stretch, cmap)]
+                    for c in self.cutouts]
+        sides = [[None] * 3 if d is None else [d.science_stamp, d.reference_stamp, d.image]
+                 for d in self.differences]
+        if self.interval.value == "manual":
+            half = (self._cuts[1] - self._cuts[0]) / 2
+            diff_cuts = (-half, half)
+        else:
+            diff_cuts = shared_cuts([row[2] for row in sides], self.interval.value)
+        cuts = (self._cuts, self._cuts, diff_cuts)
+        return [[None if stamp is None else stamp_rgba(stamp, c, stretch, cmap)
+                 for stamp, c in zip(row, cuts, strict=True)] for row in sides]
+
     def _render(self) -> None:
+        if self._setting:
+            return
+        triplets = self._triplets()
         if self.interval.value != "manual":
-            self._cuts = shared_cuts(self.cutouts, self.interval.value)
+            shown = ([s for d in self.differences if d is not None
+                      for s in (d.science_stamp, d.reference_stamp)] if triplets else self.cutouts)
+            self._cuts = shared_cuts(shown, self.interval.value)
         self._setting = True
         try:
             self.vmin.value, self.vmax.value = self._cuts
         finally:
             self._setting = False
-        pngs = [b"" if c is None else _png(c, self._cuts, self.stretch.value, self.cmap.value)
-                for c in self.cutouts]
+        pngs = [b"" if p is None else png_bytes(p) for row in self._pictures() for p in row]
         with self.thumbnails.hold_sync():
-            self.thumbnails.items = [{"caption": self._caption(i), "title": self._title(i),
-                                      "error": "failed" if self.errors[i] else ""}
-                                     for i in range(len(self.images))]
+            self.thumbnails.columns = 3 if triplets else 0
+            self.thumbnails.items = [self._item(i, side) for i in range(len(self.images))
+                                     for side in (_SIDES if triplets else (None,))]
             self.thumbnails.images = pngs
+            self._on_highlight({"new": self.highlighted_key})
+
+    def _item(self, i: int, side: str | None) -> dict[str, str]:
+        """Caption, hover text and error mark of epoch ``i``'s thumbnail (one ``side`` of it)."""
+        error = self.errors[i] if side is None else self.difference_errors[i]
+        caption = self._caption(i)
+        if side is not None:
+            caption = caption.split("\n")[0] + f"\n{side}"
+        return {"caption": caption, "title": error or f"{self.images[i].filename}: click to open",
+                "error": "failed" if error else ""}
 
     def _typed_cut(self, change: dict) -> None:
         if self._setting:
@@ -287,18 +453,18 @@ class CutoutGrid(ipw.VBox):
         flags = "" if cut is None else f"\n{100 * cut.fraction_masked():.1f}% flagged"
         return f"{im.band or '?'} {mjd}{flags}"
 
-    def _title(self, i: int) -> str:
-        return self.errors[i] or f"{self.images[i].filename}: click to open"
-
     def _on_highlight(self, change: dict) -> None:
         key = change["new"]
         keys = self.image_keys
-        self.thumbnails.highlighted = keys.index(key) if key in keys else -1
+        per_epoch = 3 if self._triplets() else 1
+        # the difference of a highlighted epoch (its last thumbnail) is what a light curve shows
+        self.thumbnails.highlighted = (keys.index(key) + 1) * per_epoch - 1 if key in keys else -1
 
     def _save_clicked(self) -> None:
         try:
-            path = self.write_fits(self.filename.value, overwrite=True)
+            path = self.save(self.filename.value, overwrite=True)
         except Exception as err:  # noqa: BLE001 - a bad path becomes a status line
             self.status.value = status_html(f"not saved: {one_line(err)}", error=True)
             return
-        self.status.value = status_html(f"saved {len(self.images)} cutouts to {path}")
+        what = "epochs" if self._triplets() else "cutouts"
+        self.status.value = status_html(f"saved {len(self.images)} {what} to {path}")

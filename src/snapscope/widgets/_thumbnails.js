@@ -1,6 +1,7 @@
 // Thumbnails view (twin: _thumbnails.py): a wrapping grid of small PNGs rendered in Python with
 // one shared stretch, a caption under each. A click sends {kind: "click", index} and selects the
-// thumbnail (trait `selected`); `highlighted` (set by Python) marks one and scrolls to it.
+// thumbnail (trait `selected`); `highlighted` (set by Python) marks one and scrolls to it;
+// `columns` > 0 lays them out in rows of that many (e.g. science / reference / difference).
 
 function render({ model, el }) {
   const root = document.createElement("div");
@@ -17,6 +18,9 @@ function render({ model, el }) {
     const selected = model.get("selected");
     const highlighted = model.get("highlighted");
     root.style.maxHeight = model.get("height");
+    const columns = model.get("columns");
+    root.classList.toggle("columns", columns > 0);
+    root.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, max-content)` : "";
     const cells = [];
     let focus = null;
     items.forEach((item, i) => {
@@ -65,7 +69,7 @@ function render({ model, el }) {
 
   const stop = redrawOnChange(
     model,
-    ["items", "images", "thumb_px", "selected", "highlighted", "height"],
+    ["items", "images", "thumb_px", "selected", "highlighted", "height", "columns"],
     draw,
   );
   return () => {

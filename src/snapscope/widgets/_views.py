@@ -74,6 +74,8 @@ class Thumbnails(anywidget.AnyWidget):
         Display size of each thumbnail in CSS pixels.
     selected, highlighted : int
         Index of the clicked / highlighted thumbnail (-1: none).
+    columns : int
+        Thumbnails per row (0: as many as fit).
     """
 
     _esm = _module("_thumbnails.js")
@@ -85,6 +87,7 @@ class Thumbnails(anywidget.AnyWidget):
     selected = t.Int(-1).tag(sync=True)
     highlighted = t.Int(-1).tag(sync=True)
     height = t.Unicode("420px").tag(sync=True)
+    columns = t.Int(0, min=0).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
