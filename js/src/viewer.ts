@@ -11,9 +11,10 @@ import { TileCache } from "./tiles/cache";
 import { decodeTile, type TileHeader } from "./tiles/decode";
 import { Scheduler } from "./tiles/scheduler";
 import { drawCompass } from "./overlays/compass";
-import { readout, valueAt } from "./overlays/cursor";
+import { drawCrosshair, readout, valueAt } from "./overlays/cursor";
 import { drawMarkers, markersFromTrait, type Markers } from "./overlays/markers";
 import { attachInput } from "./interaction";
+import { PaneLink } from "./link/paneLink";
 import { DisplayPanel } from "./ui/displayPanel";
 import { buildDom, type Dom } from "./ui/dom";
 import * as V from "./view";
@@ -24,6 +25,9 @@ const MASK_COLOR: Rgba = [255, 40, 40, 140];
 export class Viewer {
   readonly dom: Dom;
   private panel: DisplayPanel;
+  private link: PaneLink;
+  /** Image pixel under the cursor of this or a linked view (null: none). */
+  private cross: [number, number] | null = null;
   private renderer: Renderer;
   private cache: TileCache;
   private sched: Scheduler;
@@ -53,7 +57,15 @@ export class Viewer {
       (t) => this.renderer.release(t),
     );
     this.sched = new Scheduler((msg) => model.send(msg));
-    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal);
+    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal, (e) => this.link.edited(e));
+    this.link = new PaneLink(model, {
+      grid: () => { const img = this.image(); return img ? this.grid(img) : null; },
+      view: () => this.view,
+      follow: (v) => this.follow(v),
+      crosshair: (p) => { this.cross = p; this.updateReadout(); this.request(); },
+      applyEdit: (e) => this.panel.apply(e),
+    }, signal);
+    this.on("change:_link", () => this.link.rejoin());
     this.dom.root.dataset.renderer = this.renderer.kind;
     this.on("change:_images change:_displayed change:_view", () => this.sync());
     this.on("change:_displays", () => this.syncDisplays());
@@ -67,7 +79,7 @@ export class Viewer {
     attachInput(this.dom, {
       pan: (dx, dy) => this.pan(dx, dy),
       zoom: (f, sx, sy) => this.zoom(f, sx, sy),
-      hover: (p) => { this.cursor = p; this.updateReadout(); },
+      hover: (p) => this.hover(p),
       click: (sx, sy) => this.click(sx, sy),
       action: (name) => this.action(name),
     }, signal);
@@ -224,7 +236,27 @@ export class Viewer {
     this.changed();
   }
 
+  /** Show a linked view's view (no message back to the group). */
+  private follow(v: V.ViewState): void {
+    this.view = v;
+    this.pushView();
+    this.updateReadout();
+    this.request();
+  }
+
+  private hover(p: [number, number] | null): void {
+    this.cursor = p;
+    const pixel = p && this.view ? V.screenToImage(this.view, this.size, ...p) : null;
+    if (this.link.hover(pixel)) {
+      this.cross = pixel;
+      this.request();
+    }
+    this.updateReadout();
+  }
+
+  /** The user panned or zoomed. */
   private changed(): void {
+    this.link.moved();
     this.pushView();
     this.updateReadout();
     this.request();
@@ -237,7 +269,9 @@ export class Viewer {
     else if (name === "mask") {
       this.model.set("show_mask", !this.model.get("show_mask"));
       this.model.save_changes();
-    } else if (name === "blink") this.blink();
+    } else if (name === "blink") {
+      if (!this.link.blink()) this.blink();
+    }
     else if (name === "display") this.panel.toggle();
     else if (img && name === "fit") {
       this.view = V.fitView(img, this.size);
@@ -266,11 +300,12 @@ export class Viewer {
 
   private updateReadout(): void {
     const img = this.image();
-    if (!img || !this.view || !this.cursor) {
+    const at = this.cursor && this.view ? V.screenToImage(this.view, this.size, ...this.cursor) : this.cross;
+    if (!img || !at) {
       this.dom.status.textContent = "";
       return;
     }
-    const [x, y] = V.screenToImage(this.view, this.size, ...this.cursor);
+    const [x, y] = at;
     const grid = this.grid(img);
     this.dom.status.textContent = readout(img, x, y, valueAt(this.cache, img, x, y), grid);
     this.dom.root.dataset.cursor = `${x},${y}`;
@@ -365,6 +400,11 @@ export class Viewer {
     const grid = this.grid(img);
     if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground);
     const ds = this.dom.root.dataset;
+    if (this.cross) {
+      drawCrosshair(octx, ...V.imageToScreen(view, this.size, ...this.cross), width, height);
+      ds.crosshair = this.cross.join(",");
+    } else delete ds.crosshair;
+    if (grid) ds.sky = grid.pixelToSky(view.cx, view.cy).join(",");
     ds.frames = String(Number(ds.frames ?? 0) + 1);
     if (drawn && !ds.firstPicture) ds.firstPicture = String(performance.timeOrigin + performance.now());
     ds.drawn = String(drawn);
