@@ -32,13 +32,18 @@ BIN = Path(sys.executable).parent
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 #: Records the bytes and epoch time (ms) of every websocket frame the page receives
-#: (window.__wsFrames, window.__wsTimes).
+#: (window.__wsFrames, window.__wsTimes), and the bytes of every frame it sends (window.__wsSent).
 WS_COUNTER = """
 (() => {
   const Orig = window.WebSocket;
   window.__wsFrames = [];
   window.__wsTimes = [];
+  window.__wsSent = [];
   window.WebSocket = class extends Orig {
+    send(data) {
+      window.__wsSent.push(typeof data === "string" ? data.length : (data.byteLength ?? data.size));
+      return super.send(data);
+    }
     constructor(...args) {
       super(...args);
       this.addEventListener("message", (e) => {

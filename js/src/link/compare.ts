@@ -26,7 +26,6 @@ const CSS = `
   border: 1px solid var(--jp-border-color1, #bbb); border-radius: 2px; }
 .snapscope-compare-grid { display: grid; gap: 6px; }
 .snapscope-compare-slot { min-width: 0; }
-.snapscope-compare-caption { font-weight: 600; }
 .snapscope-compare.blinking .snapscope-compare-slot { grid-area: 1 / 1; }
 `;
 
@@ -49,13 +48,11 @@ class CompareLayout implements LinkMember {
     this.state = element("span", { className: "snapscope-compare-state" });
     bar.append(blink, all, this.state);
     const grid = element("div", { className: "snapscope-compare-grid" });
-    const labels = model.get("_labels");
     const n = model.get("_panes").length;
     grid.style.gridTemplateColumns = `repeat(${columns(n, model.get("_arrangement"))}, minmax(0, 1fr))`;
     for (let i = 0; i < n; i++) {
       const slot = element("div", { className: "snapscope-compare-slot" });
       slot.dataset.pane = String(i);
-      slot.append(element("div", { className: "snapscope-compare-caption", textContent: labels[i] ?? "" }));
       this.slots.push(slot);
     }
     grid.append(...this.slots);
