@@ -178,11 +178,11 @@ export class Viewer {
       const zoom = V.fovToZoom(v.fov, this.size);
       const cur = this.view;
       if (!cur || this.viewKey !== img.key || Math.abs(cur.cx - v.x) > 1e-6 || Math.abs(cur.cy - v.y) > 1e-6 || Math.abs(cur.zoom / zoom - 1) > 1e-6) {
-        this.view = { cx: v.x, cy: v.y, zoom };
+        this.view = this.link.orient({ cx: v.x, cy: v.y, zoom });
       }
       this.viewKey = img.key;
     } else if (img && this.viewKey !== img.key) {
-      this.view = this.alignedView(img);
+      this.view = this.link.orient(this.alignedView(img));
       this.viewKey = img.key;
       this.pushView();
     }
@@ -226,7 +226,7 @@ export class Viewer {
 
   private pan(dx: number, dy: number): void {
     if (!this.view) return;
-    this.view = { ...this.view, cx: this.view.cx - dx / this.view.zoom, cy: this.view.cy + dy / this.view.zoom };
+    this.view = V.panBy(this.view, this.size, dx, dy);
     this.changed();
   }
 
@@ -274,7 +274,7 @@ export class Viewer {
     }
     else if (name === "display") this.panel.toggle();
     else if (img && name === "fit") {
-      this.view = V.fitView(img, this.size);
+      this.view = this.link.orient(V.fitView(img, this.size));
       this.changed();
     } else if (img && this.view && name === "one") {
       this.view = { ...this.view, zoom: 1 / this.size.dpr };
@@ -366,6 +366,10 @@ export class Viewer {
       return;
     }
     const view = this.view;
+    // Tiles are placed in the unturned view; the renderer turns them about the canvas centre.
+    const flat = { ...view, rot: 0 };
+    const [vx0, vy0, vx1, vy1] = V.visibleBounds(view, this.size);
+    this.renderer.rotate(view.rot ?? 0);
     const target = V.levelFor(img, view, this.size);
     const planes: Plane[] = [PLANE_DATA];
     if (this.model.get("show_mask") && img.has_mask) planes.push(PLANE_MASK);
@@ -380,9 +384,9 @@ export class Viewer {
       for (let level = complete ? target : img.levels.length - 1; level >= target; level--) {
         for (const t of this.cache.at(img.key, plane, level)) {
           const [x0, y0, x1, y1] = V.tileBounds(img, level, t.tx, t.ty);
-          const [l, b] = V.imageToScreen(view, this.size, x0, y0);
-          const [r, tp] = V.imageToScreen(view, this.size, x1, y1);
-          if (r < 0 || l > width || b < 0 || tp > height) continue;
+          if (x1 < vx0 || x0 > vx1 || y1 < vy0 || y0 > vy1) continue;
+          const [l, b] = V.imageToScreen(flat, this.size, x0, y0);
+          const [r, tp] = V.imageToScreen(flat, this.size, x1, y1);
           const rect: [number, number, number, number] = [l * dpr, tp * dpr, r * dpr, b * dpr];
           if (plane === PLANE_DATA) this.renderer.drawTile(t, rect, display);
           else this.renderer.drawMask(t, rect, MASK_COLOR);
@@ -398,7 +402,7 @@ export class Viewer {
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawMarkers(octx, this.markers, view, this.size);
     const grid = this.grid(img);
-    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground);
+    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground, view.rot);
     const ds = this.dom.root.dataset;
     if (this.cross) {
       drawCrosshair(octx, ...V.imageToScreen(view, this.size, ...this.cross), width, height);
@@ -413,7 +417,7 @@ export class Viewer {
     ds.cancelled = String(this.sched.stats.cancelled);
     ds.missing = String(missing);
     ds.pending = String(this.sched.inflight);
-    ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom });
+    ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom, rot: view.rot ?? 0 });
     ds.drawMs = (performance.now() - t0).toFixed(1);
     if (this.displayAt) {
       // Time from new cuts/stretch/colormap arriving to the repainted frame (no pixels fetched).

@@ -7,7 +7,7 @@ import type { DisplayEdit } from "../ui/displayState";
 import type { ViewState } from "../view";
 import type { WcsGrid } from "../wcs";
 import { LinkGroup, type LinkMember, type LinkMsg } from "./group";
-import { fromSky, toSky } from "./skyView";
+import { fromSky, northUp, toSky } from "./skyView";
 
 /** What the link needs from its viewer. */
 export interface LinkedPane {
@@ -50,7 +50,14 @@ export class PaneLink implements LinkMember {
   moved(): void {
     const v = this.pane.view();
     const g = this.pane.grid();
-    if (this.group && v) this.group.send(this, { kind: "view", sky: g ? toSky(g, v) : null, pixel: v });
+    if (this.group && v) this.group.send(this, { kind: "view", sky: g ? toSky(g, v, v.rot) : null, pixel: v });
+  }
+
+  /** A view this pane made itself (loaded, fitted, set from Python): sky-linked panes show
+   * north up, so that every pane shows the sky in one orientation. */
+  orient(view: ViewState): ViewState {
+    const g = this.pane.grid();
+    return this.trait?.mode === "wcs" && g ? northUp(g, view) : view;
   }
 
   /** The cursor is over this image pixel (null: it left); false when not linked. */
@@ -79,7 +86,10 @@ export class PaneLink implements LinkMember {
       case "view":
         if (!v || mode === "none") return false;
         if (mode === "pixel") this.pane.follow({ ...msg.pixel });
-        else if (msg.sky && g) this.pane.follow(fromSky(g, msg.sky, [v.cx, v.cy]).view);
+        else if (msg.sky && g) {
+          const p = fromSky(g, msg.sky, [v.cx, v.cy]);
+          this.pane.follow({ ...p.view, rot: p.rotation });
+        }
         else return false;
         return true;
       case "cursor":

@@ -42,7 +42,13 @@ export function toSky(grid: WcsGrid, view: ViewState, rotation = 0): SkyView {
  * pane's current centre) starts the Newton iterations of the sky -> pixel inversion.
  */
 export function fromSky(grid: WcsGrid, sky: SkyView, guess: [number, number]): PaneView {
+  // (the rotation is the one that puts the sky's screen-up direction up)
   const [cx, cy] = grid.skyToPixel(sky.ra, sky.dec, guess);
   const f = grid.localFrame(cx, cy);
   return { view: { cx, cy, zoom: f.scale / sky.scale }, rotation: wrapAngle(Math.PI / 2 - f.north - sky.pa) };
+}
+
+/** `view` turned so that north is up (east left for images of the usual parity). */
+export function northUp(grid: WcsGrid, view: ViewState): ViewState {
+  return { ...view, rot: wrapAngle(Math.PI / 2 - grid.localFrame(view.cx, view.cy).north) };
 }
