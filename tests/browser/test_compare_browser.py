@@ -81,8 +81,14 @@ def separation(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dra, a[1] - b[1]) * 3600
 
 
-def centres(views: list) -> list[tuple[float, float]]:
-    return [sky_of(i, v["cx"], v["cy"]) for i, v in enumerate(views)]
+def centres(views: list, dx: float = 0.0, dy: float = 0.0) -> list[tuple[float, float]]:
+    """Sky under the point (dx, dy) CSS px from each pane's centre (y down; turned views)."""
+    out = []
+    for i, v in enumerate(views):
+        c, s = math.cos(v.get("rot", 0)), math.sin(v.get("rot", 0))
+        u, w = dx / v["zoom"], -dy / v["zoom"]
+        out.append(sky_of(i, v["cx"] + c * u + s * w, v["cy"] - s * u + c * w))
+    return out
 
 
 def test_drag_moves_every_pane_in_one_frame_without_the_kernel(page, voila):
@@ -115,6 +121,11 @@ def test_drag_moves_every_pane_in_one_frame_without_the_kernel(page, voila):
     end = centres([json.loads(state(page, i)["view"]) for i in range(PANES)])
     assert separation(end[0], start[0]) > 1.0  # it did move (~4.4″ at 0.11″/px)
     assert max(separation(c, end[0]) for c in end) < SKY_TOL, end
+    # ... and every point of the panes: same scale and orientation (north up) too.
+    views = [json.loads(state(page, i)["view"]) for i in range(PANES)]
+    for dx, dy in ((120, 0), (0, -100), (-90, 70)):
+        points = centres(views, dx, dy)
+        assert max(separation(p, points[0]) for p in points) < SKY_TOL, (dx, dy, points)
 
     def python_views():
         got = json.loads(page.locator(".python-views").text_content())
