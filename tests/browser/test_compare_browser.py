@@ -12,7 +12,14 @@ import re
 import numpy as np
 import pytest
 from servers import save_screenshot, voila_notebook_server, wait_for
-from widget_page import COMPARE_CELL, COMPARE_GRIDS, fail_on_traceback, settled, state
+from widget_page import (
+    COMPARE_CELL,
+    COMPARE_GRIDS,
+    READ_PIXELS,
+    fail_on_traceback,
+    settled,
+    state,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +74,10 @@ def open_page(page, voila) -> list[dict]:
         return all(states) and states
 
     return wait_for(ready, timeout=120, what="four settled panes")
+
+
+def python_state(page) -> dict:
+    return json.loads(page.locator(".python-views").text_content())
 
 
 def sky_of(pane: int, x: float, y: float) -> tuple[float, float]:
@@ -128,7 +139,7 @@ def test_drag_moves_every_pane_in_one_frame_without_the_kernel(page, voila):
         assert max(separation(p, points[0]) for p in points) < SKY_TOL, (dx, dy, points)
 
     def python_views():
-        got = json.loads(page.locator(".python-views").text_content())
+        got = python_state(page)["centres"]
         return all(separation(tuple(g), e) < SKY_TOL for g, e in zip(got, end, strict=True))
 
     wait_for(python_views, what="Python's get_viewport to follow the browser")
@@ -155,6 +166,25 @@ def test_blink_switches_in_one_frame_and_sends_no_pixels(page, voila):
     page.keyboard.press("Escape")
     wait_for(lambda: page.locator(".snapscope-compare").get_attribute("data-shown") == "-1",
              what="all panes again")
+
+
+def test_a_display_edit_in_one_pane_applies_to_every_pane(page, voila):
+    states = open_page(page, voila)
+    centre = [[s["width"] // 2 + 7, s["height"] // 2 + 5] for s in states]
+    viewer = page.locator(".snapscope-compare .snapscope-viewer").first
+    viewer.get_by_role("button", name="Display").click()
+    viewer.get_by_label("Colormap").select_option("viridis")
+    # each pane applied the edit in the page (its edit -> frame counter) and shows colour
+    wait_for(lambda: all(state(page, i).get("edits") == "1" for i in range(PANES)),
+             what="the edit in every pane")
+
+    def coloured():
+        rgba = [page.evaluate(READ_PIXELS, [i, [centre[i]]])[0] for i in range(PANES)]
+        return all(p[0] != p[1] or p[1] != p[2] for p in rgba)
+
+    wait_for(coloured, what="viridis in every pane")
+    wait_for(lambda: python_state(page)["cmaps"] == ["viridis"] * PANES,
+             what="Python's get_colormap of every pane")
 
 
 def test_crosshair_in_every_pane_at_the_cursor_sky_position(page, voila, screenshots):

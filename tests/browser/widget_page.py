@@ -147,7 +147,7 @@ def star_field(size: int = 512, n_stars: int = 80, seed: int = 5):
 
 
 #: Four images of one simulated sky on different pixel grids (rotated, shifted, scaled), in a
-#: CompareView; an HTML line shows each pane's view centre as Python's get_viewport says.
+#: CompareView; an HTML line shows each pane's view centre (Python's get_viewport) and colormap.
 COMPARE_CELL = """
 import json
 import ipywidgets as ipw
@@ -163,12 +163,13 @@ report = ipw.HTML()
 
 def show(_=None):
     centres = [cv.get_viewport(pane=i, sky_or_pixel="sky")["center"] for i in range(4)]
-    report.value = "<pre class='python-views'>" + json.dumps(
-        [[c.ra.deg, c.dec.deg] for c in centres]) + "</pre>"
+    report.value = "<pre class='python-views'>" + json.dumps({
+        "centres": [[c.ra.deg, c.dec.deg] for c in centres],
+        "cmaps": [p.get_colormap() for p in cv.panes]}) + "</pre>"
 
 show()
 for p in cv.panes:
-    p.observe(show, "_view")
+    p.observe(show, ["_view", "_displays"])
 ipw.VBox([cv, report])
 """
 
