@@ -175,6 +175,19 @@ def voila_notebook_server(root: Path, name: str, cells: list[str], env: dict,
     return Server(voila_command(nb, port, bin_dir), port, root, env, root / "voila.log")
 
 
+def voila_fixture(name: str, cells: list[str]):
+    """A module-scoped ``voila`` fixture serving a notebook of these cells (stopped afterwards)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def voila(tmp_path_factory, jupyter_env):
+        server = voila_notebook_server(tmp_path_factory.mktemp("voila"), name, cells, jupyter_env)
+        yield server
+        server.stop()
+
+    return voila
+
+
 def jupyter_command(port: int, root: Path, app: str = "lab", bin_dir: Path = BIN) -> list[str]:
     """Command line of JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) of the
     environment ``bin_dir``, no token, with the front end exposed as ``window.jupyterapp``."""

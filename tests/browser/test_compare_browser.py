@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from servers import save_screenshot, voila_notebook_server, wait_for
+from servers import save_screenshot, voila_fixture, wait_for
 from widget_page import (
     COMPARE_CELL,
     COMPARE_GRIDS,
@@ -55,13 +55,7 @@ BLINK = """async (key) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory, jupyter_env):
-    server = voila_notebook_server(
-        tmp_path_factory.mktemp("voila"), "compare.ipynb", [COMPARE_CELL], jupyter_env
-    )
-    yield server
-    server.stop()
+voila = voila_fixture("compare.ipynb", [COMPARE_CELL])
 
 
 def open_page(page, voila) -> list[dict]:

@@ -6,27 +6,15 @@ and the sky-link maths in js/tests/skyView.test.ts.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.visualization import LogStretch
-from astropy.wcs import WCS
+from fitsmaker import make_wcs
 
 from snapscope.image import Numpy2DImage
 from snapscope.widgets import CompareView
-
-
-def grid_wcs(crpix, scale: float = 0.11, rotation: float = 0.0, crval=(150.1, 2.2)) -> WCS:
-    """TAN WCS (0-based crpix), ``scale`` arcsec/px, north turned ``rotation`` degrees."""
-    w = WCS(naxis=2)
-    s, r = scale / 3600, math.radians(rotation)
-    w.wcs.crpix, w.wcs.crval = [crpix[0] + 1, crpix[1] + 1], list(crval)
-    w.wcs.cd = [[-s * math.cos(r), -s * math.sin(r)], [-s * math.sin(r), s * math.cos(r)]]
-    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    return w
 
 
 @pytest.fixture
@@ -34,11 +22,17 @@ def images():
     """Three fresh images of one sky on different pixel grids (shifted, rotated, scaled)."""
     rng = np.random.default_rng(1)
     grids = [
-        ((64, 64), grid_wcs((32, 32))),
-        ((80, 60), grid_wcs((20, 50), rotation=30, crval=(150.1003, 2.1999))),
-        ((50, 50), grid_wcs((25, 25), scale=0.2, rotation=-75)),
+        ((64, 64), {"rot_deg": 0}),
+        ((80, 60), {"rot_deg": 30, "ra": 150.1003, "dec": 2.1999}),
+        ((50, 50), {"rot_deg": -75, "pixscale": 0.2 / 3600}),
     ]
-    return [Numpy2DImage(data=rng.normal(size=shape).astype(np.float32), wcs=w) for shape, w in grids]
+    return [
+        Numpy2DImage(
+            data=rng.normal(size=shape).astype(np.float32),
+            wcs=make_wcs(shape, **{"ra": 150.1, "dec": 2.2, **kw}),
+        )
+        for shape, kw in grids
+    ]
 
 
 def sky_centre(pane) -> SkyCoord:
@@ -104,7 +98,7 @@ def test_unlinked_panes_still_share_a_group_for_the_display():
 
 def test_a_viewport_set_from_python_moves_every_pane(images):
     cv = CompareView(images)
-    target = SkyCoord(150.1 * u.deg, 2.2 * u.deg).directional_offset_by(40 * u.deg, 2 * u.arcsec)
+    target = SkyCoord(150.1 * u.deg, 2.2 * u.deg).directional_offset_by(40 * u.deg, 1 * u.arcsec)
     cv.pane(1).set_viewport(center=target, fov=3 * u.arcsec)
     for pane in cv.panes:
         assert sky_centre(pane).separation(target).arcsec < 1e-6
