@@ -69,6 +69,15 @@ export interface ViewTrait {
   fov: number;
 }
 
+/** A view's link group (Python: widgets/_compare.py); group "" is unlinked. */
+export interface LinkTrait {
+  group: string;
+  /** Views follow on the sky, on the pixel grid, or not at all ("none": display only). */
+  mode: "wcs" | "pixel" | "none";
+  /** Display edits (cuts, stretch, colormap) apply to every pane of the group. */
+  display: boolean;
+}
+
 export interface CatalogTrait {
   label: string;
   shape: string;
@@ -93,6 +102,7 @@ export interface Traits {
   _overview: OverviewTrait | null;
   _viewer_size: [number, number];
   _last_error: string;
+  _link: LinkTrait | null;
   show_mask: boolean;
   height: string;
   renderer: string;

@@ -8,6 +8,9 @@ export interface ViewState {
   cy: number;
   /** CSS pixels per image pixel. */
   zoom: number;
+  /** Rotation of the image on screen (radians, counter-clockwise; absent: 0). Linked views turn
+   * their images so that every pane shows the sky in one orientation (link/skyView.ts). */
+  rot?: number;
 }
 
 export interface Size {
@@ -17,11 +20,30 @@ export interface Size {
 }
 
 export function imageToScreen(v: ViewState, s: Size, x: number, y: number): [number, number] {
-  return [s.width / 2 + (x - v.cx) * v.zoom, s.height / 2 - (y - v.cy) * v.zoom];
+  const u = (x - v.cx) * v.zoom, w = (y - v.cy) * v.zoom;
+  if (!v.rot) return [s.width / 2 + u, s.height / 2 - w];
+  const c = Math.cos(v.rot), n = Math.sin(v.rot);
+  return [s.width / 2 + c * u - n * w, s.height / 2 - n * u - c * w];
 }
 
 export function screenToImage(v: ViewState, s: Size, sx: number, sy: number): [number, number] {
-  return [v.cx + (sx - s.width / 2) / v.zoom, v.cy - (sy - s.height / 2) / v.zoom];
+  const u = (sx - s.width / 2) / v.zoom, w = (s.height / 2 - sy) / v.zoom;
+  if (!v.rot) return [v.cx + u, v.cy + w];
+  const c = Math.cos(v.rot), n = Math.sin(v.rot);
+  return [v.cx + c * u + n * w, v.cy - n * u + c * w];
+}
+
+/** The view moved by a drag of (dx, dy) CSS pixels: the image follows the mouse. */
+export function panBy(v: ViewState, s: Size, dx: number, dy: number): ViewState {
+  const [ox, oy] = screenToImage({ ...v, cx: 0, cy: 0 }, s, s.width / 2 + dx, s.height / 2 + dy);
+  return { ...v, cx: v.cx - ox, cy: v.cy - oy };
+}
+
+/** Bounding box [x0, y0, x1, y1] in image pixels of what the canvas shows. */
+export function visibleBounds(v: ViewState, s: Size): [number, number, number, number] {
+  const corners = [[0, 0], [s.width, 0], [0, s.height], [s.width, s.height]].map(([x, y]) => screenToImage(v, s, x, y));
+  const xs = corners.map((p) => p[0]), ys = corners.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
 /** AIDA field of view (image pixels along the shorter canvas side) <-> zoom. */
@@ -37,7 +59,8 @@ export function zoomToFov(zoom: number, s: Size): number {
 export function zoomAbout(v: ViewState, s: Size, factor: number, sx: number, sy: number): ViewState {
   const [ix, iy] = screenToImage(v, s, sx, sy);
   const zoom = Math.min(Math.max(v.zoom * factor, 1e-4), 256);
-  return { zoom, cx: ix - (sx - s.width / 2) / zoom, cy: iy + (sy - s.height / 2) / zoom };
+  const [ox, oy] = screenToImage({ ...v, cx: 0, cy: 0, zoom }, s, sx, sy);
+  return { ...v, zoom, cx: ix - ox, cy: iy - oy };
 }
 
 export function fitView(img: ImageTrait, s: Size): ViewState {
@@ -69,8 +92,7 @@ export function tileCount(img: ImageTrait, level: number): [number, number] {
 
 /** Tiles of `level` that intersect the view, nearest to the view centre first. */
 export function visibleTiles(img: ImageTrait, v: ViewState, s: Size, level: number): [number, number][] {
-  const [ax, ay] = screenToImage(v, s, 0, s.height);
-  const [bx, by] = screenToImage(v, s, s.width, 0);
+  const [ax, ay, bx, by] = visibleBounds(v, s);
   const span = img.tile_size * 2 ** level;
   const [ntx, nty] = tileCount(img, level);
   const tx0 = Math.max(0, Math.floor((ax + 0.5) / span));

@@ -11,9 +11,10 @@ import { TileCache } from "./tiles/cache";
 import { decodeTile, type TileHeader } from "./tiles/decode";
 import { Scheduler } from "./tiles/scheduler";
 import { drawCompass } from "./overlays/compass";
-import { readout, valueAt } from "./overlays/cursor";
+import { drawCrosshair, readout, valueAt } from "./overlays/cursor";
 import { drawMarkers, markersFromTrait, type Markers } from "./overlays/markers";
 import { attachInput } from "./interaction";
+import { PaneLink } from "./link/paneLink";
 import { DisplayPanel } from "./ui/displayPanel";
 import { buildDom, type Dom } from "./ui/dom";
 import * as V from "./view";
@@ -24,6 +25,9 @@ const MASK_COLOR: Rgba = [255, 40, 40, 140];
 export class Viewer {
   readonly dom: Dom;
   private panel: DisplayPanel;
+  private link: PaneLink;
+  /** Image pixel under the cursor of this or a linked view (null: none). */
+  private cross: [number, number] | null = null;
   private renderer: Renderer;
   private cache: TileCache;
   private sched: Scheduler;
@@ -53,7 +57,15 @@ export class Viewer {
       (t) => this.renderer.release(t),
     );
     this.sched = new Scheduler((msg) => model.send(msg));
-    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal);
+    this.panel = new DisplayPanel(model, this.dom, () => this.image(), signal, (e) => this.link.edited(e));
+    this.link = new PaneLink(model, {
+      grid: () => { const img = this.image(); return img ? this.grid(img) : null; },
+      view: () => this.view,
+      follow: (v) => this.follow(v),
+      crosshair: (p) => { this.cross = p; this.updateReadout(); this.request(); },
+      applyEdit: (e) => this.panel.apply(e),
+    }, signal);
+    this.on("change:_link", () => this.link.rejoin());
     this.dom.root.dataset.renderer = this.renderer.kind;
     this.on("change:_images change:_displayed change:_view", () => this.sync());
     this.on("change:_displays", () => this.syncDisplays());
@@ -67,7 +79,7 @@ export class Viewer {
     attachInput(this.dom, {
       pan: (dx, dy) => this.pan(dx, dy),
       zoom: (f, sx, sy) => this.zoom(f, sx, sy),
-      hover: (p) => { this.cursor = p; this.updateReadout(); },
+      hover: (p) => this.hover(p),
       click: (sx, sy) => this.click(sx, sy),
       action: (name) => this.action(name),
     }, signal);
@@ -166,11 +178,11 @@ export class Viewer {
       const zoom = V.fovToZoom(v.fov, this.size);
       const cur = this.view;
       if (!cur || this.viewKey !== img.key || Math.abs(cur.cx - v.x) > 1e-6 || Math.abs(cur.cy - v.y) > 1e-6 || Math.abs(cur.zoom / zoom - 1) > 1e-6) {
-        this.view = { cx: v.x, cy: v.y, zoom };
+        this.view = this.link.orient({ cx: v.x, cy: v.y, zoom });
       }
       this.viewKey = img.key;
     } else if (img && this.viewKey !== img.key) {
-      this.view = this.alignedView(img);
+      this.view = this.link.orient(this.alignedView(img));
       this.viewKey = img.key;
       this.pushView();
     }
@@ -214,7 +226,7 @@ export class Viewer {
 
   private pan(dx: number, dy: number): void {
     if (!this.view) return;
-    this.view = { ...this.view, cx: this.view.cx - dx / this.view.zoom, cy: this.view.cy + dy / this.view.zoom };
+    this.view = V.panBy(this.view, this.size, dx, dy);
     this.changed();
   }
 
@@ -224,7 +236,27 @@ export class Viewer {
     this.changed();
   }
 
+  /** Show a linked view's view (no message back to the group). */
+  private follow(v: V.ViewState): void {
+    this.view = v;
+    this.pushView();
+    this.updateReadout();
+    this.request();
+  }
+
+  private hover(p: [number, number] | null): void {
+    this.cursor = p;
+    const pixel = p && this.view ? V.screenToImage(this.view, this.size, ...p) : null;
+    if (this.link.hover(pixel)) {
+      this.cross = pixel;
+      this.request();
+    }
+    this.updateReadout();
+  }
+
+  /** The user panned or zoomed. */
   private changed(): void {
+    this.link.moved();
     this.pushView();
     this.updateReadout();
     this.request();
@@ -237,10 +269,12 @@ export class Viewer {
     else if (name === "mask") {
       this.model.set("show_mask", !this.model.get("show_mask"));
       this.model.save_changes();
-    } else if (name === "blink") this.blink();
+    } else if (name === "blink") {
+      if (!this.link.blink()) this.blink();
+    }
     else if (name === "display") this.panel.toggle();
     else if (img && name === "fit") {
-      this.view = V.fitView(img, this.size);
+      this.view = this.link.orient(V.fitView(img, this.size));
       this.changed();
     } else if (img && this.view && name === "one") {
       this.view = { ...this.view, zoom: 1 / this.size.dpr };
@@ -266,11 +300,12 @@ export class Viewer {
 
   private updateReadout(): void {
     const img = this.image();
-    if (!img || !this.view || !this.cursor) {
+    const at = this.cursor && this.view ? V.screenToImage(this.view, this.size, ...this.cursor) : this.cross;
+    if (!img || !at) {
       this.dom.status.textContent = "";
       return;
     }
-    const [x, y] = V.screenToImage(this.view, this.size, ...this.cursor);
+    const [x, y] = at;
     const grid = this.grid(img);
     this.dom.status.textContent = readout(img, x, y, valueAt(this.cache, img, x, y), grid);
     this.dom.root.dataset.cursor = `${x},${y}`;
@@ -331,6 +366,10 @@ export class Viewer {
       return;
     }
     const view = this.view;
+    // Tiles are placed in the unturned view; the renderer turns them about the canvas centre.
+    const flat = { ...view, rot: 0 };
+    const [vx0, vy0, vx1, vy1] = V.visibleBounds(view, this.size);
+    this.renderer.rotate(view.rot ?? 0);
     const target = V.levelFor(img, view, this.size);
     const planes: Plane[] = [PLANE_DATA];
     if (this.model.get("show_mask") && img.has_mask) planes.push(PLANE_MASK);
@@ -345,9 +384,9 @@ export class Viewer {
       for (let level = complete ? target : img.levels.length - 1; level >= target; level--) {
         for (const t of this.cache.at(img.key, plane, level)) {
           const [x0, y0, x1, y1] = V.tileBounds(img, level, t.tx, t.ty);
-          const [l, b] = V.imageToScreen(view, this.size, x0, y0);
-          const [r, tp] = V.imageToScreen(view, this.size, x1, y1);
-          if (r < 0 || l > width || b < 0 || tp > height) continue;
+          if (x1 < vx0 || x0 > vx1 || y1 < vy0 || y0 > vy1) continue;
+          const [l, b] = V.imageToScreen(flat, this.size, x0, y0);
+          const [r, tp] = V.imageToScreen(flat, this.size, x1, y1);
           const rect: [number, number, number, number] = [l * dpr, tp * dpr, r * dpr, b * dpr];
           if (plane === PLANE_DATA) this.renderer.drawTile(t, rect, display);
           else this.renderer.drawMask(t, rect, MASK_COLOR);
@@ -363,8 +402,13 @@ export class Viewer {
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawMarkers(octx, this.markers, view, this.size);
     const grid = this.grid(img);
-    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground);
+    if (grid) drawCompass(octx, grid, view.cx, view.cy, view.zoom, width, height, this.foreground, view.rot);
     const ds = this.dom.root.dataset;
+    if (this.cross) {
+      drawCrosshair(octx, ...V.imageToScreen(view, this.size, ...this.cross), width, height);
+      ds.crosshair = this.cross.join(",");
+    } else delete ds.crosshair;
+    if (grid) ds.sky = grid.pixelToSky(view.cx, view.cy).join(",");
     ds.frames = String(Number(ds.frames ?? 0) + 1);
     if (drawn && !ds.firstPicture) ds.firstPicture = String(performance.timeOrigin + performance.now());
     ds.drawn = String(drawn);
@@ -373,7 +417,7 @@ export class Viewer {
     ds.cancelled = String(this.sched.stats.cancelled);
     ds.missing = String(missing);
     ds.pending = String(this.sched.inflight);
-    ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom });
+    ds.view = JSON.stringify({ key: img.key, cx: view.cx, cy: view.cy, zoom: view.zoom, rot: view.rot ?? 0 });
     ds.drawMs = (performance.now() - t0).toFixed(1);
     if (this.displayAt) {
       // Time from new cuts/stretch/colormap arriving to the repainted frame (no pixels fetched).

@@ -137,6 +137,12 @@ export class WcsGrid {
   }
 }
 
+/** Great-circle distance (arcsec) between two sky positions in degrees. */
+export function separationArcsec(ra1: number, dec1: number, ra2: number, dec2: number): number {
+  const h = Math.sin(((dec2 - dec1) * DEG) / 2) ** 2 + Math.cos(dec1 * DEG) * Math.cos(dec2 * DEG) * Math.sin(((ra2 - ra1) * DEG) / 2) ** 2;
+  return ((2 * Math.asin(Math.min(1, Math.sqrt(h)))) / DEG) * 3600;
+}
+
 /** "hh:mm:ss.sss" / "±dd:mm:ss.ss" strings of a position in degrees. */
 export function sexagesimal(ra: number, dec: number): [string, string] {
   const pad = (v: number, n: number, digits = 0) => v.toFixed(digits).padStart(n + (digits ? digits + 1 : 0), "0");

@@ -17,6 +17,36 @@ describe("view maths", () => {
     expect(y).toBeCloseTo(-4, 12);
     expect(V.imageToScreen(v, size, 10, 21)[1]).toBeLessThan(150); // y is up
   });
+  it("turns the image counter-clockwise on screen, and back", () => {
+    const v = { cx: 10, cy: 20, zoom: 2, rot: Math.PI / 2 };
+    // +x of the image points up on screen (y down) after a quarter turn
+    const [sx, sy] = V.imageToScreen(v, size, 11, 20);
+    expect(sx).toBeCloseTo(200, 12);
+    expect(sy).toBeCloseTo(148, 12);
+    const [x, y] = V.screenToImage({ ...v, rot: 0.7 }, size, ...V.imageToScreen({ ...v, rot: 0.7 }, size, 33.3, -4));
+    expect(x).toBeCloseTo(33.3, 12);
+    expect(y).toBeCloseTo(-4, 12);
+  });
+  it("pans and zooms a turned view so the image follows the mouse", () => {
+    const v = { cx: 100, cy: 80, zoom: 1.5, rot: 0.6 };
+    const p = V.screenToImage(v, size, 120, 90);
+    const panned = V.panBy(v, size, 30, -12);
+    const q = V.screenToImage(panned, size, 150, 78);
+    expect(q[0]).toBeCloseTo(p[0], 9);
+    expect(q[1]).toBeCloseTo(p[1], 9);
+    const zoomed = V.zoomAbout(v, size, 2.5, 120, 90);
+    expect(zoomed.rot).toBe(0.6);
+    const r = V.screenToImage(zoomed, size, 120, 90);
+    expect(r[0]).toBeCloseTo(p[0], 9);
+    expect(r[1]).toBeCloseTo(p[1], 9);
+  });
+  it("lists the tiles under every corner of a turned view", () => {
+    const v = { cx: 600, cy: 300, zoom: 1, rot: Math.PI / 4 };
+    const [x0, y0, x1, y1] = V.visibleBounds(v, size);
+    expect(x1 - x0).toBeCloseTo((400 + 300) / Math.SQRT2, 9);
+    expect(y1 - y0).toBeCloseTo((400 + 300) / Math.SQRT2, 9);
+    expect(V.visibleTiles(img, v, size, 0).length).toBe(9); // x 352..848, y 52..548: columns 1-3, rows 0-2
+  });
   it("fits the whole image and picks the level closest to screen pixels", () => {
     const v = V.fitView(img, size);
     expect(V.zoomToFov(v.zoom, size)).toBeCloseTo(1000);

@@ -2,13 +2,7 @@
 // tests/unit/test_widget_fixtures.py, which checks the Python twin on the same points).
 import { describe, expect, it } from "vitest";
 import fixture from "./fixtures/wcs_cases.json";
-import { sexagesimal, WcsGrid } from "../src/wcs";
-
-function separationArcsec(ra1: number, dec1: number, ra2: number, dec2: number): number {
-  const r = Math.PI / 180;
-  const h = Math.sin(((dec2 - dec1) * r) / 2) ** 2 + Math.cos(dec1 * r) * Math.cos(dec2 * r) * Math.sin(((ra2 - ra1) * r) / 2) ** 2;
-  return (2 * Math.asin(Math.sqrt(h))) / r * 3600;
-}
+import { separationArcsec, sexagesimal, WcsGrid } from "../src/wcs";
 
 describe("WCS grid", () => {
   for (const c of fixture.cases) {

@@ -32,13 +32,18 @@ BIN = Path(sys.executable).parent
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 #: Records the bytes and epoch time (ms) of every websocket frame the page receives
-#: (window.__wsFrames, window.__wsTimes).
+#: (window.__wsFrames, window.__wsTimes), and the bytes of every frame it sends (window.__wsSent).
 WS_COUNTER = """
 (() => {
   const Orig = window.WebSocket;
   window.__wsFrames = [];
   window.__wsTimes = [];
+  window.__wsSent = [];
   window.WebSocket = class extends Orig {
+    send(data) {
+      window.__wsSent.push(typeof data === "string" ? data.length : (data.byteLength ?? data.size));
+      return super.send(data);
+    }
     constructor(...args) {
       super(...args);
       this.addEventListener("message", (e) => {
@@ -168,6 +173,19 @@ def voila_notebook_server(root: Path, name: str, cells: list[str], env: dict,
     nb = write_notebook(root / name, cells)
     port = free_port()
     return Server(voila_command(nb, port, bin_dir), port, root, env, root / "voila.log")
+
+
+def voila_fixture(name: str, cells: list[str]):
+    """A module-scoped ``voila`` fixture serving a notebook of these cells (stopped afterwards)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def voila(tmp_path_factory, jupyter_env):
+        server = voila_notebook_server(tmp_path_factory.mktemp("voila"), name, cells, jupyter_env)
+        yield server
+        server.stop()
+
+    return voila
 
 
 def jupyter_command(port: int, root: Path, app: str = "lab", bin_dir: Path = BIN) -> list[str]:

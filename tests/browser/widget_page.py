@@ -144,3 +144,69 @@ def star_field(size: int = 512, n_stars: int = 80, seed: int = 5):
     flags[:, 300:303] = 1
     bright = np.argsort(flux)[-25:]
     return data.astype(np.float32), flags, ramp_wcs(), Table({"x": xs[bright], "y": ys[bright]})
+
+
+#: Four images of one simulated sky on different pixel grids (rotated, shifted, scaled), in a
+#: CompareView; an HTML line shows each pane's view centre (Python's get_viewport) and colormap.
+COMPARE_CELL = """
+import json
+import ipywidgets as ipw
+from snapscope.image import Numpy2DImage
+from snapscope.widgets import CompareView
+import widget_page
+
+images = [Numpy2DImage(data=widget_page.sky_field(w, s), wcs=w) for w, s in widget_page.COMPARE_GRIDS]
+cv = CompareView(images, labels=["north up", "rotated 30", "rotated -60, coarser", "rotated 180"],
+                 height="300px")
+cv.set_cuts((990, 1400))
+report = ipw.HTML()
+
+def show(_=None):
+    centres = [cv.get_viewport(pane=i, sky_or_pixel="sky")["center"] for i in range(4)]
+    report.value = "<pre class='python-views'>" + json.dumps({
+        "centres": [[c.ra.deg, c.dec.deg] for c in centres],
+        "cmaps": [p.get_colormap() for p in cv.panes]}) + "</pre>"
+
+show()
+for p in cv.panes:
+    p.observe(show, ["_view", "_displays"])
+ipw.VBox([cv, report])
+"""
+
+
+def tan_wcs(crpix, scale: float, rotation: float, crval=(150.1, 2.2)):
+    """TAN WCS with a CD matrix: ``scale`` arcsec/pixel, north turned ``rotation`` degrees
+    counter-clockwise from +y (east left when 0)."""
+    from astropy.wcs import WCS
+
+    w = WCS(naxis=2)
+    s, r = scale / 3600, math.radians(rotation)
+    w.wcs.crpix, w.wcs.crval = [crpix[0] + 1, crpix[1] + 1], list(crval)
+    w.wcs.cd = [[-s * math.cos(r), -s * math.sin(r)], [-s * math.sin(r), s * math.cos(r)]]
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    return w
+
+
+#: (WCS, shape) of the CompareView test images: one sky, four pixel grids.
+COMPARE_GRIDS = [
+    (tan_wcs((256, 256), 0.11, 0), (512, 512)),
+    (tan_wcs((200, 260), 0.11, 30, (150.1012, 2.1995)), (400, 480)),
+    (tan_wcs((180, 190), 0.16, -60), (380, 400)),
+    (tan_wcs((330, 210), 0.11, 180, (150.0991, 2.2008)), (500, 600)),
+]
+
+
+def sky_field(wcs, shape: tuple[int, int], n_stars: int = 60, seed: int = 3) -> np.ndarray:
+    """Noise and Gaussian stars at fixed sky positions (within 40″ of 150.1, 2.2), drawn
+    through ``wcs``: the same stars land on the same sky in every grid."""
+    rng = np.random.default_rng(seed)
+    ra = 150.1 + rng.uniform(-40, 40, n_stars) / 3600 / math.cos(math.radians(2.2))
+    dec = 2.2 + rng.uniform(-40, 40, n_stars) / 3600
+    flux = 10 ** rng.uniform(3, 4.5, n_stars)
+    xs, ys = wcs.all_world2pix(ra, dec, 0)
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
+    data = 1000 + 8 * np.random.default_rng(seed + 1).standard_normal(shape)
+    for xc, yc, f in zip(xs, ys, flux, strict=True):
+        if -10 < xc < shape[1] + 10 and -10 < yc < shape[0] + 10:
+            data += f / (2 * np.pi * 2.0**2) * np.exp(-((x - xc) ** 2 + (y - yc) ** 2) / 8)
+    return data.astype(np.float32)

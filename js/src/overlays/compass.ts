@@ -9,7 +9,8 @@ function label(arcsec: number): string {
   return `${arcsec}″`;
 }
 
-/** Draw the compass (bottom right) and scale bar (bottom left) in CSS-pixel units. */
+/** Draw the compass (bottom right) and scale bar (bottom left) in CSS-pixel units, for an image
+ * turned `rot` radians counter-clockwise on screen. */
 export function drawCompass(
   ctx: CanvasRenderingContext2D,
   grid: WcsGrid,
@@ -19,6 +20,7 @@ export function drawCompass(
   width: number,
   height: number,
   color: string,
+  rot = 0,
 ): void {
   const { scale, north, east } = grid.localFrame(cx, cy);
   ctx.save();
@@ -32,8 +34,8 @@ export function drawCompass(
   const oy = height - 40;
   for (const [angle, name] of [[north, "N"], [east, "E"]] as const) {
     // Image y is up, screen y is down: flip the sine.
-    const dx = Math.cos(angle);
-    const dy = -Math.sin(angle);
+    const dx = Math.cos(angle + rot);
+    const dy = -Math.sin(angle + rot);
     ctx.beginPath();
     ctx.moveTo(ox, oy);
     ctx.lineTo(ox + 24 * dx, oy + 24 * dy);

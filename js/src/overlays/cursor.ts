@@ -54,3 +54,15 @@ export function readout(img: ImageTrait, x: number, y: number, sample: Sample | 
   }
   return parts.join("  |  ");
 }
+
+/** The linked crosshair at CSS pixel (sx, sy): two lines across the canvas, a gap in the middle. */
+export function drawCrosshair(ctx: CanvasRenderingContext2D, sx: number, sy: number, width: number, height: number): void {
+  ctx.save();
+  ctx.strokeStyle = "rgba(0, 230, 255, 0.9)";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const [a, b] of [[0, sx - 6], [sx + 6, width]]) { ctx.moveTo(a, sy + 0.5); ctx.lineTo(b, sy + 0.5); }
+  for (const [a, b] of [[0, sy - 6], [sy + 6, height]]) { ctx.moveTo(sx + 0.5, a); ctx.lineTo(sx + 0.5, b); }
+  ctx.stroke();
+  ctx.restore();
+}

@@ -27,6 +27,7 @@ export class CanvasRenderer implements Renderer {
   readonly kind = "canvas";
   private ctx: CanvasRenderingContext2D;
   private masks = new WeakMap<Tile, HTMLCanvasElement>();
+  private angle = 0;
 
   constructor(private canvas: HTMLCanvasElement) {
     this.ctx = canvas.getContext("2d") as CanvasRenderingContext2D;
@@ -42,11 +43,24 @@ export class CanvasRenderer implements Renderer {
   clear([r, g, b, a]: Rgba): void {
     this.ctx.fillStyle = `rgba(${r},${g},${b},${a / 255})`;
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    this.angle = 0;
+  }
+
+  rotate(angle: number): void {
+    this.angle = angle;
   }
 
   private blit(src: HTMLCanvasElement, [l, t, r, b]: Rect): void {
-    this.ctx.imageSmoothingEnabled = false;
-    this.ctx.drawImage(src, l, t, r - l, b - t);
+    const ctx = this.ctx;
+    ctx.imageSmoothingEnabled = false;
+    if (this.angle) {
+      // Counter-clockwise on screen (y down) about the canvas centre (X, Y).
+      const c = Math.cos(this.angle), s = Math.sin(this.angle);
+      const X = this.canvas.width / 2, Y = this.canvas.height / 2;
+      ctx.setTransform(c, -s, s, c, X - c * X - s * Y, Y + s * X - c * Y);
+    }
+    ctx.drawImage(src, l, t, r - l, b - t);
+    if (this.angle) ctx.setTransform(1, 0, 0, 1, 0, 0);
   }
 
   drawTile(tile: Tile, rect: Rect, d: DisplayState): void {

@@ -7,10 +7,15 @@ import type { DisplayState, Rect, Renderer, Rgba } from "./types";
 const VERTEX = `#version 300 es
 in vec2 a_pos;
 uniform vec4 u_rect;
+uniform vec2 u_half;
+uniform vec2 u_rot;
 out vec2 v_uv;
 void main() {
   v_uv = a_pos;
-  gl_Position = vec4(mix(u_rect.xy, u_rect.zw, a_pos), 0.0, 1.0);
+  // Turn about the canvas centre in pixel units (clip space is not square).
+  vec2 p = mix(u_rect.xy, u_rect.zw, a_pos) * u_half;
+  p = vec2(u_rot.x * p.x - u_rot.y * p.y, u_rot.y * p.x + u_rot.x * p.y);
+  gl_Position = vec4(p / u_half, 0.0, 1.0);
 }`;
 
 const DATA_FRAGMENT = `#version 300 es
@@ -81,6 +86,7 @@ export class GlRenderer implements Renderer {
   private lastLut: Uint8Array | null = null;
   private lastStretchLut: Float32Array | null = null;
   private textures = new Set<WebGLTexture>();
+  private angle = 0;
 
   static create(canvas: HTMLCanvasElement): GlRenderer | null {
     const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, preserveDrawingBuffer: true });
@@ -118,6 +124,7 @@ export class GlRenderer implements Renderer {
   clear([r, g, b, a]: Rgba): void {
     this.gl.clearColor(r / 255, g / 255, b / 255, a / 255);
     this.gl.clear(this.gl.COLOR_BUFFER_BIT);
+    this.angle = 0;
   }
 
   private texture(tile: Tile): WebGLTexture {
@@ -130,10 +137,17 @@ export class GlRenderer implements Renderer {
   }
 
   private setRect(prog: WebGLProgram, [l, t, r, b]: Rect): void {
-    const c = this.gl.canvas as HTMLCanvasElement;
+    const gl = this.gl;
+    const c = gl.canvas as HTMLCanvasElement;
     const x = (px: number) => (px / c.width) * 2 - 1;
     const y = (py: number) => 1 - (py / c.height) * 2;
-    this.gl.uniform4f(this.gl.getUniformLocation(prog, "u_rect"), x(l), y(b), x(r), y(t));
+    gl.uniform4f(gl.getUniformLocation(prog, "u_rect"), x(l), y(b), x(r), y(t));
+    gl.uniform2f(gl.getUniformLocation(prog, "u_half"), c.width / 2, c.height / 2);
+    gl.uniform2f(gl.getUniformLocation(prog, "u_rot"), Math.cos(this.angle), Math.sin(this.angle));
+  }
+
+  rotate(angle: number): void {
+    this.angle = angle;
   }
 
   private uploadLuts(d: DisplayState): void {

@@ -24,6 +24,9 @@ export interface Renderer {
   /** Set the drawing-buffer size in device pixels. */
   resize(width: number, height: number): void;
   clear(color: Rgba): void;
+  /** Turn what is drawn next by `angle` radians counter-clockwise about the canvas centre (the
+   * rects stay those of the unturned view); `clear` turns it back to 0. */
+  rotate(angle: number): void;
   drawTile(tile: Tile, rect: Rect, display: DisplayState): void;
   drawMask(tile: Tile, rect: Rect, color: Rgba): void;
   /** Free what the renderer attached to a tile (called on cache eviction). */

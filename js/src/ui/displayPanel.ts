@@ -14,8 +14,12 @@ export class DisplayPanel {
   private colorbar: Colorbar;
   private editAt = 0;
 
-  constructor(private model: Model, private dom: Dom, private image: () => ImageTrait | undefined, signal: AbortSignal) {
-    this.control = new DisplayControl(dom.display, (e) => this.edit(e), signal);
+  /** `edited` hears the control's edits (a link group shares them, see link/paneLink.ts). */
+  constructor(
+    private model: Model, private dom: Dom, private image: () => ImageTrait | undefined, signal: AbortSignal,
+    edited: (edit: DisplayEdit) => void = () => {},
+  ) {
+    this.control = new DisplayControl(dom.display, (e) => { this.apply(e); edited(e); }, signal);
     this.colorbar = new Colorbar(dom.colorbar);
   }
 
@@ -29,8 +33,9 @@ export class DisplayPanel {
     this.dom.buttons.display.setAttribute("aria-pressed", String(this.control.toggle()));
   }
 
-  /** A control change: the new display is the trait's, at once; Python normalises it. */
-  private edit(edit: DisplayEdit): void {
+  /** A display edit (from the control or a linked view): the new display is the trait's, at
+   * once; Python normalises it. Applied with this image's quantiles (a percentile stays one). */
+  apply(edit: DisplayEdit): void {
     const img = this.image();
     const displays = this.model.get("_displays");
     if (!img || !displays[img.key]) return;

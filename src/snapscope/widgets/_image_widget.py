@@ -68,6 +68,8 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
     _overview = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     _viewer_size = t.List([600, 480]).tag(sync=True)
     _last_error = t.Unicode("").tag(sync=True)
+    #: Link group of the view (``{"group", "mode", "display"}``, see ``_compare.py``); None: alone.
+    _link = t.Dict(allow_none=True, default_value=None).tag(sync=True)
     #: Show flagged / masked pixels in red.
     show_mask = t.Bool(False).tag(sync=True)
     #: CSS height of the image area.
@@ -89,6 +91,8 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         self._catalog_styles: dict = {}
         self._click_callbacks: list[Callable[[dict], Any]] = []
         self._from_python = False
+        #: True while Python normalises a display change made in the browser.
+        self._display_from_browser = False
         self.errors = ErrorLog()
         self.tiles = TileServer(
             self._send_message,
@@ -256,7 +260,11 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
     @t.observe("_displays")
     def _displays_changed(self, change: dict) -> None:
         if not self._from_python:
-            self._displays_from_browser(change["new"])
+            self._display_from_browser = True
+            try:
+                self._displays_from_browser(change["new"])
+            finally:
+                self._display_from_browser = False
 
     @t.observe("_displayed")
     def _displayed_changed(self, change: dict) -> None:

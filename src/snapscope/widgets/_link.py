@@ -48,14 +48,18 @@ class ViewLock:
             self._busy = False
 
 
-def _follow(widget: Any, entry: Any, view: dict) -> None:
+def _follow(widget: Any, entry: Any, view: dict, sky: bool = True) -> None:
+    """Show in ``widget`` the view ``view`` of ``entry``.
+
+    The same sky when ``sky`` and both images have a WCS, else the same pixels.
+    """
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     target = widget._entry_by_key(widget._displayed)
     if target is None:
         return
     x, y, fov = view["x"], view["y"], view["fov"]
-    if entry.wcs is not None and target.wcs is not None:
+    if sky and entry.wcs is not None and target.wcs is not None:
         sky = entry.wcs.pixel_to_world(x, y)
         tx, ty = (float(v) for v in target.wcs.world_to_pixel(sky))
         ratio = (
