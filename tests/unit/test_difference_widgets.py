@@ -9,7 +9,7 @@ from astropy.table import Table
 
 from snapscope import batch
 from snapscope.image import OpenUniverse2024FITSImage
-from snapscope.widgets import LightCurve
+from snapscope.widgets import LightCurve, PhotometryTable
 
 pytest.importorskip("reproject")
 
@@ -111,3 +111,66 @@ def test_limit_points_hover_and_click_report_table_rows(diff_table):
     assert detections.selected is not None and len(detections.selected) == 0
     lc.selected = [int(lc.points["Y106"][1][1]), int(rows[0])]
     assert list(scatter.selected) == [0] and list(lc.points["Y106"][0].selected) == [1]
+
+
+# ------------------------------------------------------------ PhotometryTable
+def test_difference_mode_equals_the_batch_call(survey_images, position, psfs, references,
+                                               diff_table):
+    widget = PhotometryTable(psf=psfs, reference=references)
+    assert widget.mode.value == "difference" and not widget.mode.disabled
+    assert widget.fields["stamp"].text.disabled and widget.imagesampled.disabled
+    table = widget.measure(survey_images, [position])
+    for name in batch.DIFFERENCE_COLUMNS:
+        np.testing.assert_array_equal(table[name], diff_table[name])
+    names = [c["name"] for c in widget.view.columns]
+    assert {"snr", "upper_limit"} <= set(names) and "position" not in names
+    assert len(widget.view.rows) == len(diff_table) and "24 difference measurements" in \
+        widget.status.value
+    widget.mode.value = "direct"  # flipping re-measures
+    direct = batch.forced_photometry(survey_images, [position], psf=psfs, progress=False)
+    np.testing.assert_array_equal(widget.table["flux"], direct["flux"])
+    assert "position" in [c["name"] for c in widget.view.columns]
+
+
+def test_switch_needs_a_reference_and_a_psf(psfs, references):
+    assert PhotometryTable(psf=psfs).mode.disabled
+    widget = PhotometryTable(reference=references)
+    assert widget.mode.disabled and widget.mode.value == "direct"
+    widget = PhotometryTable(psf=psfs)
+    widget.set_reference(references)
+    assert not widget.mode.disabled and widget.mode.value == "difference"
+    widget.set_reference(references, difference=False)
+    assert not widget.mode.disabled and widget.mode.value == "direct"
+    widget.set_reference(None)
+    assert widget.mode.disabled and widget.mode.value == "direct"
+    assert not widget.fields["stamp"].text.disabled
+
+
+def test_difference_mode_says_what_it_left_out(survey_images, position, psfs, references,
+                                               diff_table):
+    widget = PhotometryTable(psf=psfs, reference={"Y106": references["Y106"]})
+    table = widget.measure(survey_images, [position, (position[0] + 0.001, position[1])])
+    np.testing.assert_array_equal(table["flux"], diff_table["flux"][diff_table["band"] == "Y106"])
+    assert "measured the first of 2" in widget.status.value
+    assert "no reference for H158 (6 images): direct photometry only" in widget.status.value
+    widget.set_reference({"J129": references["Y106"]})
+    assert widget.measure() is None and "no reference for the bands" in widget.status.value
+
+
+@pytest.mark.parametrize("suffix", ["ecsv", "csv", "parquet"])
+def test_difference_export_round_trip(survey_images, position, psfs, references, tmp_path,
+                                      suffix):
+    widget = PhotometryTable(psf=psfs, reference=references)
+    widget.measure(survey_images[:4], [position])
+    back = Table.read(widget.export(tmp_path / f"diff.{suffix}"))
+    assert back.colnames == list(batch.DIFFERENCE_COLUMNS)
+    for name in batch.DIFFERENCE_COLUMNS:
+        if widget.table[name].dtype.kind == "f":
+            np.testing.assert_allclose(back[name], widget.table[name], rtol=1e-12)
+        else:  # text readers read an empty string (no catalogue id) as a masked value
+            masked = np.ma.getmaskarray(back[name])
+            assert ["" if m else str(v) for v, m in zip(back[name], masked, strict=True)] == [
+                str(v) for v in widget.table[name]]
+    if suffix == "ecsv":
+        assert back.meta["references"] == widget.table.meta["references"]
+        assert back.meta["parameters"]["snr_limit"] == 5.0
