@@ -64,8 +64,8 @@ def test_light_curve_draws_upper_limits_as_triangles_in_magnitudes(diff_table):
         assert scatter.marker == "triangle-down" and scatter.colors == lc.points[band][0].colors
         np.testing.assert_array_equal(scatter.y, diff_table["upper_limit"][rows])
         np.testing.assert_array_equal(scatter.x, diff_table["mjd"][rows])
-        stems = np.atleast_2d(lc.figure.marks[lc.figure.marks.index(scatter) - 1].y)  # bqplot
-        # keeps a single segment as one line: the same picture
+        # atleast_2d: bqplot stores a single segment as one line (the same picture)
+        stems = np.atleast_2d(lc.figure.marks[lc.figure.marks.index(scatter) - 1].y)
         np.testing.assert_allclose(stems[:, 0], diff_table["upper_limit"][rows])
         assert np.all(stems[:, 1] > stems[:, 0])  # towards fainter: down on the reversed axis
         detected = lc.points[band][1]

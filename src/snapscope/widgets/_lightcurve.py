@@ -96,7 +96,7 @@ class LightCurve(ipw.VBox):
         self.observe(lambda _: self._show_selection(), "selected")
 
     def set_table(self, table: Any) -> None:
-        """Plot ``table`` (a ``snapscope.batch.forced_photometry`` or ``difference_photometry`` result)."""
+        """Plot ``table`` (from ``batch.forced_photometry`` or ``batch.difference_photometry``)."""
         self.table = table
 
     def hover(self, row: int) -> None:
@@ -146,44 +146,45 @@ class LightCurve(ipw.VBox):
         if table is not None and self.method.value is not None:
             kind = "mag" if mag else "flux"
             value = np.asarray(table[kind], float)
-            err = np.where(np.isfinite(table[f"{kind}_err"]), table[f"{kind}_err"], 0.0)
+            err = np.asarray(table[f"{kind}_err"], float)
+            err = np.where(np.isfinite(err), err, 0.0)
             limit = np.full(len(table), np.nan)
             if mag and "upper_limit" in table.colnames:
                 limit = np.asarray(table["upper_limit"], float)
-            is_limit = self._chosen() & np.isfinite(limit)
-            detected = self._chosen() & np.isfinite(value) & ~is_limit
+            chosen = self._chosen()
+            is_limit = chosen & np.isfinite(limit)
+            detected = chosen & np.isfinite(value) & ~is_limit
             band = np.asarray(table["band"]).astype(str)
             mjd = np.asarray(table["mjd"], float)
             for name in sorted(set(band[detected | is_limit]), key=_band_order):
                 color = BAND_COLORS.get(name, "#444444")
                 rows = np.flatnonzero(detected & (band == name))
                 if len(rows):
-                    marks += self._mark(self.points, name, rows, mjd[rows], value[rows],
-                                        err[rows], color)
+                    y = value[rows]
+                    marks += self._mark(name, rows, mjd[rows], y,
+                                        np.c_[y - err[rows], y + err[rows]], color)
                 rows = np.flatnonzero(is_limit & (band == name))
                 if len(rows):
-                    stems = np.c_[limit[rows], limit[rows] + LIMIT_STEM]
-                    marks += self._mark(self.limits, name, rows, mjd[rows], limit[rows],
-                                        stems, color)
+                    y = limit[rows]
+                    marks += self._mark(name, rows, mjd[rows], y, np.c_[y, y + LIMIT_STEM],
+                                        color, limit=True)
         self.figure.marks = marks
         self._show_selection()
 
-    def _mark(self, into: dict, band: str, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
-              bars: np.ndarray, color: str) -> list[Any]:
-        """Marks of one band's points (``bars``: error half-widths) or limits (stems' ends).
+    def _mark(self, band: str, rows: np.ndarray, x: np.ndarray, y: np.ndarray,
+              segments: np.ndarray, color: str, limit: bool = False) -> list[Any]:
+        """The marks of one band's points or upper limits: vertical segments and a scatter.
 
-        The scatter and its table rows go in ``into``; hover and click report table rows.
+        ``segments`` are the (bottom, top) ends of the error bars or stems. The scatter and its
+        table rows go in ``limits`` or ``points``; hover and click report table rows.
         """
         bq = _bqplot()
         scales = {"x": self.x_scale, "y": self.y_scale}
-        limit = into is self.limits
-        segments = bars if limit else np.c_[y - bars, y + bars]
         lines = bq.Lines(x=np.repeat(x[:, None], 2, axis=1), y=segments, scales=scales,
                          colors=[color], stroke_width=1.5)
         scatter = bq.Scatter(x=x, y=y, scales=scales, colors=[color], default_size=48,
                              marker="triangle-down" if limit else "circle", labels=[band],
-                             display_legend=band not in self.points,
-                             stroke="white",
+                             display_legend=band not in self.points, stroke="white",
                              selected_style={"stroke": "black", "stroke-width": 3,
                                              "opacity": 1.0},
                              unselected_style={"opacity": 0.45},
@@ -192,7 +193,7 @@ class LightCurve(ipw.VBox):
                                                 formats=["0.2f", "0.4g"]))
         scatter.on_hover(self._point_handler(rows, self.hover))
         scatter.on_element_click(self._point_handler(rows, self.click))
-        into[band] = (scatter, rows)
+        (self.limits if limit else self.points)[band] = (scatter, rows)
         return [lines, scatter]
 
     @staticmethod
