@@ -62,7 +62,7 @@ def test_references_are_built_per_band_and_the_table_is_the_difference_photometr
     np.testing.assert_array_equal(explorer.references["Y106"].image.data, direct_ref.image.data)
     assert explorer.references["Y106"].inputs == [batch.image_key(im) for im in y106[:2]]
     assert "references before MJD 62450: Y106 (2 images)" in explorer.status.value
-    assert "H158: no reference before MJD 62450, direct photometry only" in explorer.status.value
+    assert "H158: no epoch before MJD 62450, direct photometry only" in explorer.status.value
     table = explorer.photometry.table
     assert explorer.photometry.mode.value == "difference" and not explorer.photometry.mode.disabled
     assert "no reference for H158 (2 images)" in explorer.photometry.status.value
@@ -101,12 +101,21 @@ def test_direct_difference_choice_and_reference_before_survive_a_round_trip(setu
     assert again.photometry.mode.value == "difference" and again.photometry.selected == [3]
 
 
-def test_without_reference_before_or_psf_it_is_direct_photometry(setup):
+def test_without_a_reference_it_is_direct_photometry(setup, monkeypatch):
+    import snapscope.diff
     from snapscope.widgets import explore
 
     explorer = _explore(setup)
     assert explorer.references == {} and explorer.photometry.mode.disabled
     assert "position" in explorer.photometry.table.colnames
+
+    def unreadable(*args, **kwargs):
+        raise OSError("unreadable file")
+
+    monkeypatch.setattr(snapscope.diff, "build_reference", unreadable)
+    failed = _explore(setup, reference_before=BEFORE)
+    assert "Y106: no reference (OSError: unreadable file), direct photometry only" in failed.status.value
+    assert failed.photometry.mode.disabled and len(failed.photometry.table) == 12
     position, _, dsn = setup
     no_psf = explore(f"{position[0]} {position[1]}", dbclient=dsn, reference_before=BEFORE,
                      provenance=("sim", "import"))

@@ -203,7 +203,8 @@ class Explorer(ipw.VBox):
              *notes]))
         self.photometry.set_reference(refs, difference=self._difference)
         if refs and "reference" in inspect.signature(self.cutouts.show).parameters:
-            # the grid's difference stamps (issue 13) are being added beside this change
+            # CutoutGrid.show's reference= and psf= (issue 13) are being added beside this
+            # change: drop this signature check once they have landed
             self.cutouts.show(self.images, position, reference=refs, psf=self.photometry.psf)
         else:
             self.cutouts.show(self.images, position)
@@ -220,22 +221,23 @@ class Explorer(ipw.VBox):
         psf = self.photometry.psf
         if psf is None:
             return {}, ["difference photometry needs a PSF: direct photometry only"]
-        bands = sorted({str(im.band) for im in self.images})
         early = {str(im.band) for im in self.images if im.mjd is not None and im.mjd < before}
-        refs, notes = {}, []
+        refs, failed = {}, {}
         for band in sorted(early):
             try:
                 refs[band] = build_reference(self.images, position, psf, band=band,
-                                             before=before)
-            except ValueError as err:
-                notes.append(f"no {band} reference ({one_line(err)})")
-        if refs:
-            notes.insert(0, f"references before MJD {before:g}: " + ", ".join(
-                f"{b} ({len(r.inputs)} images)" for b, r in refs.items()))
-        without = [b for b in bands if b not in refs]
-        if without:
-            notes.append(f"{', '.join(without)}: no reference before MJD {before:g}, "
-                         "direct photometry only")
+                                             before=before, client=self.photometry.client,
+                                             workers=self.photometry.workers)
+            except (OSError, ValueError) as err:
+                failed[band] = one_line(err)
+        notes = [f"references before MJD {before:g}: " + ", ".join(
+            f"{b} ({len(r.inputs)} images)" for b, r in refs.items())] if refs else []
+        notes += [f"{b}: no reference ({why}), direct photometry only"
+                  for b, why in failed.items()]
+        late = sorted({str(im.band) for im in self.images} - early)
+        if late:
+            notes.append(f"{', '.join(late)}: no epoch before MJD {before:g}, direct photometry "
+                         "only")
         return refs, notes
 
     def _on_mode(self, change: dict) -> None:
