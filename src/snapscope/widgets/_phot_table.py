@@ -24,7 +24,7 @@ Decisions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +122,10 @@ class PhotometryTable(ipw.VBox):
     highlighted = t.Int(-1)
 
     def __init__(self, psf: Any = None, client: Any = None, workers: int | None = None,
-                 reference: Reference | dict[str, Reference] | None = None,
+                 reference: Reference | Mapping[str, Reference] | None = None,
                  **params: Any) -> None:
         self.psf, self.client, self.workers = psf, client, workers
-        self.reference: Reference | dict[str, Reference] | None = None
+        self.reference: Reference | Mapping[str, Reference] | None = None
         self._switching = False
         self.images: list[Any] = []
         self.positions: Any = None
@@ -210,7 +210,7 @@ class PhotometryTable(ipw.VBox):
         parsed["fit_shape"] = (parsed["fit_shape"],) * 2
         return {**parsed, "method": self.method.value, "imagesampled": self.imagesampled.value}
 
-    def set_reference(self, reference: Reference | dict[str, Reference] | None,
+    def set_reference(self, reference: Reference | Mapping[str, Reference] | None,
                       difference: bool = True) -> None:
         """Use ``reference`` for difference photometry (None: direct only); nothing is measured.
 
