@@ -12,15 +12,23 @@ Decisions
   selection (``traitlets.link``) → the cutout of the first selected row is outlined; clicking a
   cutout opens its image centred on the position and selects that image's rows (so its points
   light up); clicking the viewer sets the position and searches again.
+* **Difference photometry** (``reference_before``, an MJD): after each search a reference is
+  built per band (``snapscope.diff.build_reference``) from that band's epochs before the date;
+  bands without any (or whose reference fails) are named on the status line and measured
+  direct only. The references go to the photometry table (difference on, unless the user chose
+  direct: the choice is kept across searches) and to the cutout grid, which shows the
+  differences too.
 * **State** is what a person would want back tomorrow: the form's fields, the position, the
   selected rows (by image, method and position — not row numbers, which depend on the sort),
-  the shared cutout stretch and the photometry parameters. ``state()`` is JSON-serialisable;
+  the shared cutout stretch, the photometry parameters, the direct | difference choice and
+  ``reference_before``. ``state()`` is JSON-serialisable;
   ``set_state()`` re-runs the search and re-selects the rows. Objects (the PSF, a Dask client,
   the catalogue connection) are not state: give them to the new explorer.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -36,7 +44,8 @@ from snapscope.widgets._search import SearchForm
 
 __all__ = ["Explorer", "explore"]
 
-STATE_VERSION = 1
+#: Version 2 added ``mode`` and ``reference_before`` (a version-1 state means direct, None).
+STATE_VERSION = 2
 
 
 class Explorer(ipw.VBox):
@@ -54,6 +63,9 @@ class Explorer(ipw.VBox):
         Local threads for cutouts and photometry.
     size : int
         Cutout side in pixels.
+    reference_before : float, optional
+        Build per-band references from the epochs before this MJD and measure difference
+        photometry (needs ``psf``); default: direct photometry only.
     **search
         Initial search-form values (``SearchForm.set_values``); with a ``position`` the search
         runs at once.
@@ -67,12 +79,16 @@ class Explorer(ipw.VBox):
     lightcurve : LightCurve
     images : list of Image
         Every image of the last search with a position, in MJD order.
+    references : dict
+        Band → ``snapscope.diff.Reference`` of the last search (empty without
+        ``reference_before``).
     """
 
     images = t.List()
 
     def __init__(self, dbclient: Any = None, psf: Any = None, client: Any = None,
-                 workers: int | None = None, size: int = 31, **search: Any) -> None:
+                 workers: int | None = None, size: int = 31,
+                 reference_before: float | None = None, **search: Any) -> None:
         from snapscope.widgets._image_widget import ImageWidget
 
         self.viewer = ImageWidget(height="420px")
@@ -82,6 +98,9 @@ class Explorer(ipw.VBox):
         self.lightcurve = LightCurve()
         self.status = ipw.HTML("")
         self._known: dict[str, Any] = {}
+        self.reference_before = reference_before
+        self.references: dict[str, Any] = {}
+        self._difference = True  # the user's choice, kept while a search has no reference
         half = ipw.Layout(width="50%")
         super().__init__([
             ipw.HBox([ipw.VBox([self.search], layout=half), ipw.VBox([self.viewer], layout=half)]),
@@ -95,6 +114,7 @@ class Explorer(ipw.VBox):
         self.lightcurve.observe(self._on_hover, "hovered")
         self.photometry.observe(self._on_rows_selected, "selected")
         self.cutouts.observe(self._on_cutout_opened, "selected_key")
+        self.photometry.mode.observe(self._on_mode, "value")
         self.search.observe(self._on_search, "searches")
         self.viewer.on_click(self._on_viewer_click)
         self.search.set_values(**search)
@@ -116,9 +136,10 @@ class Explorer(ipw.VBox):
         """Return the explorer's state as JSON-serialisable values (see the module docstring)."""
         table = self.photometry.table
         selection = [] if table is None else [
-            {"image": _row_key(table[r]), "method": str(table["method"][r]),
-             "position": int(table["position"][r])} for r in self.photometry.selected]
-        return {"version": STATE_VERSION, "search": self.search.values(),
+            dict(zip(("image", "method", "position"), _selection_key(table, r), strict=True))
+            for r in self.photometry.selected]
+        return {"version": STATE_VERSION, "reference_before": self.reference_before,
+                "mode": "difference" if self._difference else "direct", "search": self.search.values(),
                 "position": None if self.search.position is None else list(self.search.position),
                 "selection": selection, "cutouts": self.cutouts.state(),
                 "photometry": {k: (list(v) if isinstance(v, tuple) else v)
@@ -142,16 +163,16 @@ class Explorer(ipw.VBox):
         self.photometry.set_params(**params)
         self.cutouts.set_state(state["cutouts"])
         self.lightcurve.quantity.value = state["quantity"]
+        self.reference_before = state.get("reference_before")
+        self._difference = state.get("mode", "difference") == "difference"
         self.search.set_values(**state["search"])
         if state["search"].get("position"):
             self.search.search()
         table = self.photometry.table
         if table is not None:
             wanted = {(s["image"], s["method"], s["position"]) for s in state["selection"]}
-            self.photometry.selected = [
-                r for r in range(len(table))
-                if (_row_key(table[r]), str(table["method"][r]), int(table["position"][r]))
-                in wanted]
+            self.photometry.selected = [r for r in range(len(table))
+                                        if _selection_key(table, r) in wanted]
 
     def to_json(self) -> str:
         """Return :meth:`state` as a JSON string."""
@@ -175,10 +196,53 @@ class Explorer(ipw.VBox):
         # keep the Image objects of earlier searches: their headers and WCSs are parsed already
         self._known.update((image_key(im), im) for im in self.images)
         self.images = [self._known.get(image_key(im), im) for im in found]
-        self.status.value = status_html(
-            f"{len(self.images)} images contain ({position[0]:.6f}, {position[1]:.6f})")
-        self.cutouts.show(self.images, position)
+        refs, notes = self._build_references(position)
+        self.references = refs
+        self.status.value = status_html("; ".join(
+            [f"{len(self.images)} images contain ({position[0]:.6f}, {position[1]:.6f})",
+             *notes]))
+        self.photometry.set_reference(refs, difference=self._difference)
+        if refs and "reference" in inspect.signature(self.cutouts.show).parameters:
+            # CutoutGrid.show's reference= and psf= (issue 13) are being added beside this
+            # change: drop this signature check once they have landed
+            self.cutouts.show(self.images, position, reference=refs, psf=self.photometry.psf)
+        else:
+            self.cutouts.show(self.images, position)
         self.photometry.measure(self.images, [position])
+
+    def _build_references(self, position: tuple[float, float]) -> tuple[dict[str, Any],
+                                                                        list[str]]:
+        """References of the bands with epochs before ``reference_before``; status notes."""
+        from snapscope.diff import build_reference
+
+        before = self.reference_before
+        if before is None or not self.images:
+            return {}, []
+        psf = self.photometry.psf
+        if psf is None:
+            return {}, ["difference photometry needs a PSF: direct photometry only"]
+        early = {str(im.band) for im in self.images if im.mjd is not None and im.mjd < before}
+        refs, failed = {}, {}
+        for band in sorted(early):
+            try:
+                refs[band] = build_reference(self.images, position, psf, band=band,
+                                             before=before, client=self.photometry.client,
+                                             workers=self.photometry.workers)
+            except (OSError, ValueError) as err:
+                failed[band] = one_line(err)
+        notes = [f"references before MJD {before:g}: " + ", ".join(
+            f"{b} ({len(r.inputs)} images)" for b, r in refs.items())] if refs else []
+        notes += [f"{b}: no reference ({why}), direct photometry only"
+                  for b, why in failed.items()]
+        late = sorted({str(im.band) for im in self.images} - early)
+        if late:
+            notes.append(f"{', '.join(late)}: no epoch before MJD {before:g}, direct photometry "
+                         "only")
+        return refs, notes
+
+    def _on_mode(self, change: dict) -> None:
+        if not self.photometry.mode.disabled:
+            self._difference = change["new"] == "difference"
 
     def _key_of_row(self, row: int) -> str:
         table = self.photometry.table
@@ -210,6 +274,12 @@ def _row_key(row: Any) -> str:
     return str(row["image_id"]) or str(row["path"])
 
 
+def _selection_key(table: Any, row: int) -> tuple[str, str, int]:
+    """(image key, method, position) of a row; position 0 in difference tables (one position)."""
+    position = int(table["position"][row]) if "position" in table.colnames else 0
+    return _row_key(table[row]), str(table["method"][row]), position
+
+
 def explore(position: Any = None, dbclient: Any = None, **kwargs: Any) -> Explorer:
     """Open an :class:`Explorer`, searching at ``position`` at once when one is given.
 
@@ -220,8 +290,8 @@ def explore(position: Any = None, dbclient: Any = None, **kwargs: Any) -> Explor
     dbclient : DBClient or str, optional
         The catalogue.
     **kwargs
-        ``psf``, ``client``, ``workers``, ``size`` and search-form values (``provenance``,
-        ``bands``, ``radius``…), as :class:`Explorer` takes them.
+        ``psf``, ``client``, ``workers``, ``size``, ``reference_before`` and search-form
+        values (``provenance``, ``bands``, ``radius``…), as :class:`Explorer` takes them.
 
     Returns
     -------

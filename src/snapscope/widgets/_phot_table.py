@@ -9,6 +9,14 @@ Decisions
   ``highlighted`` are row numbers of that table whatever the display order, so links to the
   light curve and the cutouts do not depend on how the user sorted. Sorting is local (all rows
   are in memory).
+* **Direct | difference.** With a reference (``snapscope.diff.Reference`` or a mapping band →
+  reference) and a PSF the switch is enabled, and a reference given turns it to difference.
+  Difference mode is ``snapscope.batch.difference_photometry`` of the *first* position (it is
+  one position: the status line says so when several were given), on the images of the bands
+  that have a reference (the others are named on the status line: direct photometry only),
+  with the fields' aperture and PSF-fit parameters; the stamp, background box and PSF model
+  are the difference layer's (the reference was cut for its default stamp), so those fields
+  are disabled. Flipping the switch re-measures what was measured.
 * Export writes the full table with its parameters (``meta``): ECSV (keeps units and meta), CSV,
   or Parquet (extra ``parquet``: pyarrow); the format follows the file suffix unless chosen.
 """
@@ -16,7 +24,7 @@ Decisions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,7 @@ import numpy as np
 import traitlets as t
 
 from snapscope import batch
+from snapscope.diff import Reference
 from snapscope.widgets._fields import INVALID, Field, one_line, parse_positive_float, status_html
 from snapscope.widgets._views import DataTable
 
@@ -35,8 +44,11 @@ EXPORT_FORMATS = {"ecsv": "ascii.ecsv", "csv": "ascii.csv", "parquet": "parquet"
 _SHOWN = [("path", "image", False), ("band", "band", False), ("mjd", "MJD", True),
           ("position", "pos", True), ("x", "x", True), ("y", "y", True),
           ("method", "method", False), ("flux", "flux", True), ("flux_err", "flux err", True),
-          ("mag", "mag", True), ("mag_err", "mag err", True), ("zeropoint", "zp", True),
+          ("snr", "S/N", True), ("mag", "mag", True), ("mag_err", "mag err", True),
+          ("upper_limit", "limit", True), ("zeropoint", "zp", True),
           ("flag_frac", "flagged", True)]
+#: Fields of the direct photometry that difference photometry also takes.
+_DIFFERENCE_PARAMS = ("ap_r", "method", "subpixels", "fit_shape", "bginner", "bgouter")
 
 
 def _int(minimum: int, odd: bool = False, allow_none: str = "") -> Callable[[str], Any]:
@@ -69,7 +81,7 @@ def _fmt(name: str, value: Any) -> str:
             return ""
         if name == "mjd":
             return f"{value:.4f}"
-        if name in ("mag", "mag_err", "zeropoint", "x", "y"):
+        if name in ("mag", "mag_err", "upper_limit", "zeropoint", "x", "y"):
             return f"{value:.3f}"
         if name == "flag_frac":
             return f"{100 * value:.1f}%"
@@ -90,13 +102,15 @@ class PhotometryTable(ipw.VBox):
         Measure on a Dask cluster.
     workers : int, optional
         Local threads.
+    reference : Reference or mapping band → Reference, optional
+        Enables difference photometry (and turns it on; see :meth:`set_reference`).
     **params
         Initial photometry parameters (``snapscope.batch.DEFAULTS`` names).
 
     Attributes
     ----------
     table : astropy.table.Table or None
-        The last measurement (``snapscope.batch.COLUMNS``).
+        The last measurement (``snapscope.batch.COLUMNS``, or ``DIFFERENCE_COLUMNS``).
     selected : list of int
         Selected rows of ``table``.
     highlighted : int
@@ -108,8 +122,11 @@ class PhotometryTable(ipw.VBox):
     highlighted = t.Int(-1)
 
     def __init__(self, psf: Any = None, client: Any = None, workers: int | None = None,
+                 reference: Reference | Mapping[str, Reference] | None = None,
                  **params: Any) -> None:
         self.psf, self.client, self.workers = psf, client, workers
+        self.reference: Reference | Mapping[str, Reference] | None = None
+        self._switching = False
         self.images: list[Any] = []
         self.positions: Any = None
         self._order: list[int] = []
@@ -129,6 +146,11 @@ class PhotometryTable(ipw.VBox):
                                     disabled=psf is None)
         self.imagesampled = ipw.Checkbox(False, description="snappl image-sampled PSF model",
                                          indent=False)
+        self.mode = ipw.ToggleButtons(options=["direct", "difference"], value="direct",
+                                      description="photometry", disabled=True,
+                                      tooltips=["forced photometry of the images",
+                                                "photometry of the images minus the reference"],
+                                      style={"button_width": "90px"})
         self.measure_button = ipw.Button(description="Measure", button_style="primary")
         self.progress = ipw.IntProgress(value=0, min=0, max=1, description="photometry",
                                         layout=ipw.Layout(width="260px"))
@@ -138,10 +160,11 @@ class PhotometryTable(ipw.VBox):
         self.export_button = ipw.Button(description="Export", icon="save")
         self.status = ipw.HTML("")
         self.view = DataTable(columns=[{"name": n, "label": lab, "numeric": num}
-                                       for n, lab, num in _SHOWN],
+                                       for n, lab, num in _SHOWN if n in batch.COLUMNS],
                               empty_text="nothing measured yet")
         f = self.fields
         super().__init__([
+            self.mode,
             ipw.HBox([f["ap_r"], self.method, f["subpixels"], f["bgsize"], f["stamp"]]),
             ipw.HBox([self.use_psf, f["fit_shape"], f["bginner"], f["bgouter"],
                       self.imagesampled]),
@@ -150,6 +173,8 @@ class PhotometryTable(ipw.VBox):
             self.status, self.view])
         self.add_class("snapscope-photometry")
         self.set_params(**{**batch.DEFAULTS, **params})
+        self.mode.observe(self._on_mode, "value")
+        self.set_reference(reference)
         self.measure_button.on_click(lambda _: self.measure())
         self.export_button.on_click(lambda _: self._export_clicked())
         self.view.observe(self._on_view_select, "selected")
@@ -185,6 +210,27 @@ class PhotometryTable(ipw.VBox):
         parsed["fit_shape"] = (parsed["fit_shape"],) * 2
         return {**parsed, "method": self.method.value, "imagesampled": self.imagesampled.value}
 
+    def set_reference(self, reference: Reference | Mapping[str, Reference] | None,
+                      difference: bool = True) -> None:
+        """Use ``reference`` for difference photometry (None: direct only); nothing is measured.
+
+        Parameters
+        ----------
+        reference : Reference, mapping band → Reference, or None
+            From ``snapscope.diff.build_reference``. The switch is enabled when there is a
+            reference and a PSF.
+        difference : bool
+            Turn the switch to difference (when it is enabled).
+        """
+        self.reference = reference or None
+        usable = self.reference is not None and self.psf is not None
+        self._switching = True
+        try:
+            self.mode.disabled = not usable
+            self.mode.value = "difference" if usable and difference else "direct"
+        finally:
+            self._switching = False
+
     # --------------------------------------------------------------- measuring
     def measure(self, images: list[Any] | None = None, positions: Any = None) -> Any:
         """Measure ``positions`` on ``images`` (default: the previous ones); return the table.
@@ -208,17 +254,24 @@ class PhotometryTable(ipw.VBox):
             self.progress.value = done
 
         try:
-            table = batch.forced_photometry(
-                self.images, self.positions, psf=self.psf if self.use_psf.value else None,
-                client=self.client, workers=self.workers, progress=False, callback=tick, **params)
+            if self.mode.value == "difference":
+                table, notes = self._difference(params, tick)
+            else:
+                table, notes = batch.forced_photometry(
+                    self.images, self.positions, psf=self.psf if self.use_psf.value else None,
+                    client=self.client, workers=self.workers, progress=False, callback=tick,
+                    **params), []
         except Exception as err:  # noqa: BLE001 - shown on the status line, never a traceback
-            self.status.value = status_html(f"photometry failed: {one_line(err)}", error=True)
+            self.status.value = status_html(f"{self.mode.value} photometry failed: "
+                                            f"{one_line(err)}", error=True)
             return None
         skipped = len(table.meta["skipped"])
-        self.status.value = status_html(
-            f"{len(table)} measurements on {len(self.images)} images"
-            + (f"; {skipped} image × position pairs skipped (off the image or unreadable)"
-               if skipped else ""))
+        if skipped:
+            notes.insert(0, f"{skipped} image × position pairs skipped (off the image or "
+                            "unreadable)")
+        kind = "difference " if self.mode.value == "difference" else ""
+        self.status.value = status_html("; ".join(
+            [f"{len(table)} {kind}measurements on {len(self.images)} images", *notes]))
         self.selected, self.highlighted = [], -1
         self.table = table
         self._redraw()
@@ -244,6 +297,36 @@ class PhotometryTable(ipw.VBox):
         return path
 
     # ---------------------------------------------------------------- internal
+    def _difference(self, params: dict[str, Any], tick: Callable[[int, int], None],
+                    ) -> tuple[Any, list[str]]:
+        """Difference photometry of the first position; the table and notes for the status."""
+        ras, decs = batch.sky_positions(self.positions)
+        ref = self.reference
+        have = {ref.band} if isinstance(ref, Reference) else set(ref)
+        images = [im for im in self.images if str(im.band) in have]
+        missing = sorted({str(im.band) for im in self.images} - have)
+        notes = [f"difference photometry is of one position: measured the first of {len(ras)}"
+                 ] if len(ras) > 1 else []
+        if missing:
+            notes.append(f"no reference for {', '.join(missing)} "
+                         f"({len(self.images) - len(images)} images): direct photometry only")
+        if not images:
+            raise ValueError(f"no reference for the bands of the images ({', '.join(missing)})")
+        self.progress.max = len(images)
+        table = batch.difference_photometry(
+            images, (float(ras[0]), float(decs[0])), ref, psf=self.psf, client=self.client,
+            workers=self.workers, progress=False, callback=tick,
+            **{k: params[k] for k in _DIFFERENCE_PARAMS})
+        return table, notes
+
+    def _on_mode(self, change: dict) -> None:
+        difference = change["new"] == "difference"
+        for widget in (self.fields["bgsize"].text, self.fields["stamp"].text, self.use_psf,
+                       self.imagesampled):
+            widget.disabled = difference or (widget is self.use_psf and self.psf is None)
+        if not self._switching and self.table is not None:
+            self.measure()
+
     def _redraw(self) -> None:
         if self.table is None:
             return
@@ -256,8 +339,11 @@ class PhotometryTable(ipw.VBox):
                            reverse=bool(sort.get("descending")))
             order = valid + missing  # blanks last, whichever the direction
         self._order = order
+        shown = [c for c in _SHOWN if c[0] in self.table.colnames]
         with self.view.hold_sync():
-            self.view.rows = [[_fmt(n, self.table[n][i]) for n, _, _ in _SHOWN] for i in order]
+            self.view.columns = [{"name": n, "label": lab, "numeric": num}
+                                 for n, lab, num in shown]
+            self.view.rows = [[_fmt(n, self.table[n][i]) for n, _, _ in shown] for i in order]
             self.view.empty_text = "no measurement (position off every image?)"
             self._sync_view()
 
