@@ -78,6 +78,10 @@ def test_references_are_built_per_band_and_the_table_is_the_difference_photometr
     scatter._handle_custom_msgs(None, {"event": "hover", "data": {"index": 0}}, [])
     assert explorer.photometry.highlighted == rows[0]
     assert explorer.cutouts.highlighted_key == table["image_id"][rows[0]]
+    grid = explorer.cutouts  # the same references give the science / reference / difference rows
+    assert grid.reference is explorer.references and grid.view.value == "triplets"
+    made = {batch.image_key(im) for im, d in zip(grid.images, grid.differences, strict=True) if d}
+    assert made == {batch.image_key(im) for im in y106}
 
 
 def test_direct_difference_choice_and_reference_before_survive_a_round_trip(setup):

@@ -28,7 +28,6 @@ Decisions
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
@@ -202,9 +201,7 @@ class Explorer(ipw.VBox):
             [f"{len(self.images)} images contain ({position[0]:.6f}, {position[1]:.6f})",
              *notes]))
         self.photometry.set_reference(refs, difference=self._difference)
-        if refs and "reference" in inspect.signature(self.cutouts.show).parameters:
-            # CutoutGrid.show's reference= and psf= (issue 13) are being added beside this
-            # change: drop this signature check once they have landed
+        if refs:
             self.cutouts.show(self.images, position, reference=refs, psf=self.photometry.psf)
         else:
             self.cutouts.show(self.images, position)
