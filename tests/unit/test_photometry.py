@@ -31,7 +31,9 @@ def test_default_ap_phot_equals_snappl_recipe(image_and_truth):
     ap = CircularAperture(np.transpose([coords["x"], coords["y"]]), r=4)
     bg = Background2D(data, box_size=31).background
     ref = aperture_photometry(data - bg, ap, method="subpixel", subpixels=5)
-    np.testing.assert_array_equal(got["aperture_sum"], ref["aperture_sum"])
+    # snapscope's background is photutils' algorithm on the meshes the apertures need: bit for
+    # bit against photutils 3.1, within 1e-8 of 3.0 (on Python 3.11); the contract is 1e-6
+    np.testing.assert_allclose(got["aperture_sum"], ref["aperture_sum"], rtol=1e-6, atol=0)
     np.testing.assert_allclose(got["max"], ApertureStats(data, ap).max)
     assert {"id", "x_center", "y_center", "aperture_sum", "max"} <= set(got.colnames)
 
