@@ -74,7 +74,7 @@ def plain_difference_photometry(paths: list[Path], ra: float, dec: float, ref, p
         model = ImagePSF(on[1][HALF:-HALF, HALF:-HALF], x_0=xs, y_0=ys, origin=(xs, ys))
         model.x_0.fixed = model.y_0.fixed = True
         fit = PSFPhotometry(model, (5, 5), local_bkg_estimator=LocalBackground(
-            15, 25, MMMBackground()))(diff, error=np.sqrt(var), mask=bad,
+            15, 25, bkg_estimator=MMMBackground()))(diff, error=np.sqrt(var), mask=bad,
                                       init_params=Table({"x": [xs], "y": [ys],
                                                          "flux_init": [1000.0]}))
         out.append((ap, fit))
