@@ -112,17 +112,8 @@ class CutoutStack(Sequence):
     def write_fits(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the cutouts as one multi-extension FITS file (see the module docstring).
 
-        Parameters
-        ----------
-        path : str or Path
-            The file to write (atomically: a failed write leaves no partial file).
-        overwrite : bool
-            Replace an existing file.
-
-        Returns
-        -------
-        Path
-            The file written.
+        :func:`write_stamps` with SCI/ERR/DQ per cutout: the same ``path``, ``overwrite``,
+        result and errors.
         """
         rows = [(image, cut, (("SCI", cut.data), ("ERR", cut.noise), ("DQ", cut.flags)))
                 for image, cut in zip(self.images, self.cutouts, strict=True) if cut is not None]

@@ -25,19 +25,12 @@ def write_differences(path: str | Path, images: Sequence[Any], differences: Sequ
 
     Parameters
     ----------
-    path : str or Path
-        The file to write.
+    path, overwrite
+        As :func:`snapscope.batch.write_stamps` (which returns the path written).
     images : sequence of Image
         The science images, in the order of ``differences``.
     differences : sequence of Difference or None
         From :func:`snapscope.diff.differences` (None entries, e.g. failed epochs, are skipped).
-    overwrite : bool
-        Replace an existing file.
-
-    Returns
-    -------
-    Path
-        The file written.
 
     Raises
     ------

@@ -250,7 +250,7 @@ class CutoutGrid(ipw.VBox):
             ``.fits``: every plane (:meth:`write_fits`); ``.png``: a sheet of the stamps as
             shown (a row per epoch in the difference view); ``.gif``: one frame per epoch.
         overwrite : bool
-            Replace an existing file.
+            Replace an existing file (else ``FileExistsError``).
         duration_ms : int
             Time each GIF frame is shown.
 
@@ -263,8 +263,6 @@ class CutoutGrid(ipw.VBox):
         ------
         ValueError
             For another suffix, or when no stamp could be made.
-        FileExistsError
-            When ``path`` exists and ``overwrite`` is False.
         """
         path = Path(path)
         suffix = path.suffix.lower()
