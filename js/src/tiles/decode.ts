@@ -3,9 +3,8 @@
 // (scale != 1 only for float16 tiles beyond the float16 range). Compressed tiles
 // (compression "zlib", see snapscope/tiles/_encode.py) are inflated synchronously with fflate
 // (the browser's DecompressionStream is asynchronous: a first picture would wait for later
-// event-loop turns, ~0.08 s in JupyterLab, where the inflate itself takes ~1 ms), unshuffled, and their zigzag-coded order keys (minus `base`) turned back
-// into the value bits. Also understood, for other encoders: uint8 | uint16 with scale/offset and
-// a `nan` sentinel.
+// event-loop turns, ~0.08 s in JupyterLab, where the inflate itself takes ~1 ms), unshuffled,
+// and their zigzag-coded order keys (minus `base`) turned back into the value bits.
 
 import { unzlibSync } from "fflate";
 
@@ -13,8 +12,6 @@ export interface TileHeader {
   dtype: string;
   shape: [number, number];
   scale?: number;
-  offset?: number;
-  nan?: number | null;
   compression?: string | null;
   /** Bytes were shuffled (all byte 0s, then all byte 1s…) with this item size. */
   shuffle?: number | null;
@@ -92,11 +89,9 @@ export function decodeRaw(header: TileHeader, raw: Uint8Array): Float32Array {
   const dv = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
   const out = new Float32Array(n);
   const scale = header.scale ?? 1;
-  const offset = header.offset ?? 0;
-  const nan = header.nan ?? null;
   switch (header.dtype) {
     case "float32":
-      // Float tiles have no offset (adding 0 would turn -0 into +0, unlike decode_tile).
+      // No offset is added (adding 0 would turn -0 into +0, unlike decode_tile).
       for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true) * scale;
       break;
     case "float16": {
@@ -104,18 +99,6 @@ export function decodeRaw(header: TileHeader, raw: Uint8Array): Float32Array {
       for (let i = 0; i < n; i++) out[i] = table[dv.getUint16(2 * i, true)] * scale;
       break;
     }
-    case "uint8":
-      for (let i = 0; i < n; i++) {
-        const r = dv.getUint8(i);
-        out[i] = r === nan ? NaN : r * scale + offset;
-      }
-      break;
-    case "uint16":
-      for (let i = 0; i < n; i++) {
-        const r = dv.getUint16(2 * i, true);
-        out[i] = r === nan ? NaN : r * scale + offset;
-      }
-      break;
     default:
       throw new Error(`unknown tile dtype ${header.dtype}`);
   }

@@ -17,7 +17,6 @@ Fixed on purpose, relative to snappl 0.48 (each has a test):
 
 from __future__ import annotations
 
-import logging
 import math
 import uuid
 from typing import Any
@@ -35,8 +34,6 @@ from snapscope.image._properties import (
 )
 
 __all__ = ["Image", "as_uuid", "DATA_ARRAY_LIST"]
-
-log = logging.getLogger("snapscope")
 
 DATA_ARRAY_LIST = ("all", "data", "noise", "flags")
 _CLOSE_ENOUGH_POSITION_ANGLE = 3.0  # degrees, as snappl

@@ -13,13 +13,9 @@ import logging
 import traceback
 from collections import deque
 
-__all__ = ["WidgetNotReadyError", "ErrorLog", "format_exception"]
+__all__ = ["ErrorLog", "format_exception"]
 
 logger = logging.getLogger("snapscope.widgets")
-
-
-class WidgetNotReadyError(OSError):
-    """An operation needs something the widget does not have yet (e.g. an image)."""
 
 
 def format_exception(exc: BaseException) -> str:

@@ -74,7 +74,9 @@ def pyramid(entry: ImageEntry, plane: str, tile_size: int):
 
 
 def colormap_lut(name: str) -> bytes:
-    """256 RGBA uint8 entries of a Matplotlib colormap, as bytes for the ``_displays`` trait.
+    """256 RGBA uint8 entries of a colormap, as bytes for the ``_displays`` trait.
+
+    The table is ``snapscope.tiles.colormap_lut``'s, which is always RGBA.
 
     Raises
     ------
@@ -87,6 +89,4 @@ def colormap_lut(name: str) -> bytes:
         table = np.asarray(lut(name))
     except (KeyError, ValueError) as exc:
         raise ValueError(f"Colormap {name!r} is not a valid colormap name.") from exc
-    if table.shape[-1] == 3:
-        table = np.concatenate([table, np.full(table.shape[:-1] + (1,), 255, table.dtype)], -1)
     return np.ascontiguousarray(table, dtype=np.uint8).tobytes()

@@ -47,7 +47,6 @@ _RADIUS_UNITS = {"arcsec": 1 / 3600, "arcmin": 1 / 60, "deg": 1.0}
 _COLUMNS = [("band", "band", False), ("mjd", "MJD", True), ("sca", "SCA", True),
             ("exptime", "exptime", True), ("observation_id", "observation", False),
             ("filepath", "file", False)]
-_FIELDS = ("mjd_min", "mjd_max", "position", "radius", "sca", "exptime_min", "exptime_max")
 
 
 def _position_or_none(text: str) -> tuple[float, float] | None:
