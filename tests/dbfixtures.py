@@ -119,10 +119,9 @@ def db_dsn(pg_admin_dsn, pg_template, monkeypatch):
     dsn = _with_db(pg_admin_dsn, name)
     monkeypatch.setenv("SNAPSCOPE_DSN", dsn)
     yield dsn
-    import snapscope.db as sdb
+    from snapscope.db import get_client
 
-    for key in [k for k in sdb._clients if k == dsn]:
-        sdb._clients.pop(key).close()
+    get_client(dsn).close()  # the registered client of this database (a closed one is replaced)
     with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

@@ -261,3 +261,16 @@ def test_table_and_thumbnail_views_share_one_redraw_helper():
         assert esm.count("function redrawOnChange(") == 1  # the shared prelude, once
         assert esm.count("redrawOnChange(") == 2 and esm.rstrip().endswith("export default { render };")
         assert "queueMicrotask" not in esm.split("export default")[0].split("function render")[1]
+
+
+# ----------------------------------------------------------------- SearchForm
+def test_constructing_a_search_form_starts_no_server(tmp_path, monkeypatch):
+    from snapscope.db import _server
+    from snapscope.widgets import SearchForm
+
+    monkeypatch.delenv("SNAPSCOPE_DSN", raising=False)
+    monkeypatch.setenv("SNAPSCOPE_DATA", str(tmp_path / "data"))
+    form = SearchForm()
+    assert not _server.status()["initialised"] and not _server.status()["running"]
+    assert form.provenance.options == (("any", None),)
+    assert "starts on the first search" in form.status.value

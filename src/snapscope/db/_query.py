@@ -30,7 +30,8 @@ from typing import Any
 
 from snapscope.exceptions import UnknownFilterError
 
-__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "resolve_provenance_id", "find_rows"]
+__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "resolve_provenance_id", "find_rows",
+           "list_provenance_tags"]
 
 _RA_C = ("ra_corner_00", "ra_corner_01", "ra_corner_10", "ra_corner_11")
 _DEC_C = ("dec_corner_00", "dec_corner_01", "dec_corner_10", "dec_corner_11")
@@ -264,3 +265,17 @@ def find_rows(
             if attempt or not isinstance(err, DatabaseUnavailableError) or not _retryable(err):
                 raise
     raise AssertionError("unreachable")
+
+
+def list_provenance_tags(dbclient: Any = None) -> list[tuple[str, str]]:
+    """Return the catalogue's ``(tag, process)`` pairs, sorted (snappl has no such call).
+
+    Parameters
+    ----------
+    dbclient : DBClient or str, optional
+        The catalogue (default client when None).
+    """
+    from snapscope.db._registry import get_client
+
+    rows = get_client(dbclient).fetch("SELECT tag, process FROM provenance_tag ORDER BY tag, process")
+    return [(r["tag"], r["process"]) for r in rows]

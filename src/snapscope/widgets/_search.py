@@ -49,6 +49,16 @@ _COLUMNS = [("band", "band", False), ("mjd", "MJD", True), ("sca", "SCA", True),
             ("filepath", "file", False)]
 
 
+def _catalogue_running() -> bool:
+    """True when the default catalogue can be listed without starting a server."""
+    from snapscope.db import default_dsn
+
+    try:
+        return default_dsn(start=False) is not None
+    except Exception:  # noqa: BLE001 - no embedded server set up at all: nothing is running
+        return False
+
+
 def _position_or_none(text: str) -> tuple[float, float] | None:
     return parse_position(text) if text.strip() else None
 
@@ -160,7 +170,11 @@ class SearchForm(ipw.VBox):
         self.footprints.observe(lambda _: self._draw_footprints(), "value")
         self.table.observe(self._on_table_select, "selected")
         self.table.observe(self._on_table_sort, "sort")
-        self.refresh_provenances()
+        self._provenances_listed = False
+        if dbclient is not None or _catalogue_running():
+            self.refresh_provenances()
+        else:  # constructing a form starts no server: the first search does
+            self._say("the catalogue (the embedded server) starts on the first search")
         self.set_values(**values)
 
     # ------------------------------------------------------------------ values
@@ -174,6 +188,7 @@ class SearchForm(ipw.VBox):
             self._say(f"cannot list provenances: {one_line(err)}", error=True)
             return
         current = self.provenance.value
+        self._provenances_listed = True
         self.provenance.options = [("any", None)] + [(f"{tg} / {pr}", (tg, pr))
                                                      for tg, pr in pairs]
         if current in [v for _, v in self.provenance.options]:
@@ -200,6 +215,8 @@ class SearchForm(ipw.VBox):
             if key in self.fields:
                 self.fields[key].value = "" if value is None else _text(value)
             elif key == "provenance":
+                if not self._provenances_listed and value is not None:
+                    self.refresh_provenances()
                 options = [v for _, v in self.provenance.options]
                 value = None if value is None else tuple(value)
                 if value not in options:
@@ -275,6 +292,8 @@ class SearchForm(ipw.VBox):
         except Exception as err:  # noqa: BLE001 - any catalogue failure becomes a status line
             self._say(f"search failed: {one_line(err)}", error=True)
             return False
+        if not self._provenances_listed:
+            self.refresh_provenances()
         self.page, self.has_next = page, len(found) > size
         self.position = (kwargs["ra"], kwargs["dec"]) if "ra" in kwargs else None
         self.images = found[:size]
