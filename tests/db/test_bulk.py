@@ -89,3 +89,26 @@ def test_new_ids_are_unique_time_ordered_uuids():
     assert len(set(ids)) == 1000
     assert {u.version for u in ids} == {7} and {u.variant for u in ids} == {uuid.RFC_4122}
     assert len({u.bytes[:6] for u in ids}) <= 2  # one millisecond (or two, at a tick)
+
+
+def _provenance_stats(dbclient) -> list:
+    rows = dbclient.fetch("SELECT most_common_vals::text AS mcv, n_distinct FROM pg_stats "
+                          "WHERE tablename = 'l2image' AND attname = 'provenance_id'")
+    return rows
+
+
+@pytest.mark.db
+def test_a_big_save_leaves_the_table_query_ready(dbclient, provenance, monkeypatch):
+    """The planner knows a provenance right after its rows were bulk saved (ANALYZE at once),
+    while a small save leaves the statistics to autovacuum."""
+    monkeypatch.setattr(_bulk, "ANALYZE_MIN_ROWS", N)
+    small = _columns(provenance.id)
+    small = {k: v[: N // 4] for k, v in small.items()}
+    assert _bulk.save_columns(dbclient, [small]) == N // 4
+    assert _provenance_stats(dbclient) == []  # a fresh database: never analysed
+    big = _columns(provenance.id)
+    big["filepath"] = [f"/big/{i:04d}.fits" for i in range(N)]
+    big["id"] = [None] * N
+    assert _bulk.save_columns(dbclient, [big]) == N
+    stats = _provenance_stats(dbclient)
+    assert stats and str(provenance.id) in (stats[0]["mcv"] or ""), stats

@@ -75,7 +75,7 @@ def footprint_table(dbclient, provenance):
     prepared = _bulk.prepare(cols)
     with dbclient.transaction() as conn:
         _bulk.copy_rows(conn, prepared)
-    _bulk.merge_pending(dbclient)
+    _bulk.settle(dbclient, N_FOOTPRINTS)
     index_of = {fp_: i for i, fp_ in enumerate(cols["filepath"])}
     return fp, index_of
 

@@ -150,7 +150,7 @@ def bulk_save_images(images: Iterable[Any], dbclient: Any = None) -> int:
     client = get_client(dbclient)
     with client.transaction() as conn:
         written = _bulk.copy_rows(conn, prepared)
-    _bulk.merge_pending(client)
+    _bulk.settle(client, len(written))
     for im, new_id in zip(images, _bulk.uuids(prepared["id"]), strict=True):
         if getattr(im, "id", None) is None:
             im.id = new_id

@@ -216,7 +216,7 @@ def ingest(
     if hasattr(bar, "close"):
         bar.close()
     if report.added:
-        _bulk.merge_pending(client)
+        _bulk.settle(client, len(report.added))
     return report
 
 
