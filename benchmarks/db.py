@@ -376,6 +376,43 @@ def bench_ingest(client, n):
         print(f"  header rows only, {label:<34}: {len(sample) / dt:6.0f} files/s")
 
 
+def bench_query_ready(client, n_rows=20_000, n_queries=300):
+    """Containment queries on a provenance saved a moment ago: its first queries, then the same
+    after an explicit ANALYZE. The anchor, in the same run: the same save with the immediate
+    ANALYZE switched off (statistics left to autovacuum, as before)."""
+    from snapscope.db import _bulk
+    from snapscope.db._query import find_rows
+    from snapscope.provenance import Provenance
+
+    ra, dec, _ = query_points(n_queries, seed=7)
+    print(f"\nquery-ready after a save: {n_rows:,} rows under a new provenance, then "
+          f"{n_queries} containment queries on it")
+    default_min = _bulk.ANALYZE_MIN_ROWS
+    for label, analyze_min in (("save leaves statistics to autovacuum (before)", 10**12),
+                               ("save runs ANALYZE (snapscope)", default_min)):
+        prov = Provenance(f"fresh-{analyze_min}", 1, 0)
+        prov.save_to_db(tag=f"fresh{analyze_min}", dbclient=client)
+        cols = footprints(n_rows, seed=4242 + analyze_min % 97)
+        cols["provenance_id"] = [prov.id] * n_rows
+        cols["filepath"] = [f"/fresh/{analyze_min}/{i:06d}.fits" for i in range(n_rows)]
+        cols["format"] = [2] * n_rows
+        _bulk.ANALYZE_MIN_ROWS = analyze_min
+        try:
+            _bulk.save_columns(client, [cols])
+        finally:
+            _bulk.ANALYZE_MIN_ROWS = default_min
+        for when in ("right after the save", "after ANALYZE"):
+            if when == "after ANALYZE":
+                with client.connection() as conn:
+                    conn.execute("ANALYZE l2image")
+            times = []
+            for i in range(n_queries):
+                t0 = time.perf_counter()
+                find_rows(dbclient=client, ra=float(ra[i]), dec=float(dec[i]), provenance=prov.id)
+                times.append(time.perf_counter() - t0)
+            print(line(f"  {label}: {when}", times))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -408,6 +445,7 @@ def main() -> int:
                 ).fetchone()
             print(f"table + indexes: {size[0]} (spatial GIN index {size[1]})")
             bench_queries(client, args.queries, args.seq_queries)
+            bench_query_ready(client)
             bench_ingest(client, args.files)
     finally:
         if tmp is not None and args.keep:
