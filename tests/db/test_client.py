@@ -122,3 +122,21 @@ def test_grant_readonly_role(dbclient, db_dsn, provenance):
         with dbclient.connection() as conn:
             conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def test_statement_timeout_stops_a_pathological_query_clearly(db_dsn, monkeypatch):
+    from snapscope.db import connect
+
+    with connect(db_dsn, statement_timeout=0.2) as client:
+        with pytest.raises(DatabaseError, match=r"statement timeout of 0\.2 s .*SNAPSCOPE_STATEMENT"):
+            client.fetch("SELECT pg_sleep(5)")
+        assert client.fetch("SELECT 1 AS one") == [{"one": 1}]  # the connection is still good
+    monkeypatch.setenv("SNAPSCOPE_STATEMENT_TIMEOUT", "0.3")
+    with connect(db_dsn) as client:
+        assert client.fetch("SHOW statement_timeout") == [{"statement_timeout": "300ms"}]
+    monkeypatch.setenv("SNAPSCOPE_STATEMENT_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="SNAPSCOPE_STATEMENT_TIMEOUT must be a number"):
+        connect(db_dsn)
+    monkeypatch.delenv("SNAPSCOPE_STATEMENT_TIMEOUT")
+    with pytest.raises(ValueError, match="statement_timeout must be a positive number"):
+        connect(db_dsn, statement_timeout=0)

@@ -17,6 +17,10 @@ Decisions (for notebooks on a JupyterHub sharing one PostgreSQL, and for Binder)
   ``parallel_setup_cost`` is raised (big sequential scans still go parallel), and
   ``plan_cache_mode = force_custom_plan`` keeps prepared statements from switching to a
   generic plan that cannot see the keys.
+* **Statement timeout.** ``DBClient(statement_timeout=s)`` (default: ``SNAPSCOPE_STATEMENT_TIMEOUT``
+  seconds, else the server's setting) sets the session's ``statement_timeout``, so a pathological
+  query on a shared server stops with a :class:`~snapscope.exceptions.DatabaseError` that names
+  the limit and where it is set, instead of holding a connection for minutes.
 * **Autocommit connections, explicit transactions.** Reads never leave a session "idle in
   transaction"; every write runs inside ``with client.transaction() as conn:``, so it is all or
   nothing.
@@ -47,10 +51,37 @@ def redact_dsn(dsn: str) -> str:
     return make_conninfo(**params)
 
 
-def _configure(conn: Any) -> None:
+def _configure(conn: Any, statement_timeout: float | None = None) -> None:
     """Session settings for catalogue queries (see the module docstring)."""
     conn.execute("SET parallel_setup_cost = 100000")
     conn.execute("SET plan_cache_mode = force_custom_plan")
+    if statement_timeout is not None:
+        conn.execute(f"SET statement_timeout = {round(statement_timeout * 1000)}")
+
+
+def _statement_timeout(value: float | None) -> float | None:
+    """The statement timeout in seconds: ``value``, else ``SNAPSCOPE_STATEMENT_TIMEOUT``, else None.
+
+    Raises
+    ------
+    ValueError
+        When it is not a positive number of seconds (naming where it came from).
+    """
+    import os
+
+    source = "statement_timeout"
+    if value is None:
+        text = os.environ.get("SNAPSCOPE_STATEMENT_TIMEOUT")
+        if not text:
+            return None
+        source = "SNAPSCOPE_STATEMENT_TIMEOUT"
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{source} must be a number of seconds, not {text!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{source} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def _retryable(err: BaseException) -> bool:
@@ -71,20 +102,27 @@ class DBClient:
         Most connections this client opens at once.
     timeout : float
         Seconds to wait for a connection before raising DatabaseUnavailableError.
+    statement_timeout : float, optional
+        Seconds a statement may run before the server cancels it (default:
+        ``SNAPSCOPE_STATEMENT_TIMEOUT``, else the server's setting).
     """
 
-    def __init__(self, dsn: str, *, max_size: int = 4, timeout: float = 10.0) -> None:
+    def __init__(self, dsn: str, *, max_size: int = 4, timeout: float = 10.0,
+                 statement_timeout: float | None = None) -> None:
+        from functools import partial
+
         from psycopg_pool import ConnectionPool
 
         self.dsn = dsn
         self.timeout = timeout
+        self.statement_timeout = _statement_timeout(statement_timeout)
         self._pool = ConnectionPool(
             dsn,
             min_size=0,
             max_size=max_size,
             kwargs={"autocommit": True},
             check=ConnectionPool.check_connection,
-            configure=_configure,
+            configure=partial(_configure, statement_timeout=self.statement_timeout),
             timeout=timeout,
             max_idle=300.0,
             reconnect_timeout=timeout,
@@ -137,6 +175,11 @@ class DBClient:
         except psycopg.errors.InsufficientPrivilege as err:
             raise DatabaseError(f"permission denied: {err.diag.message_primary}") from err
         except psycopg.errors.QueryCanceled as err:
+            if self.statement_timeout is not None and "statement timeout" in str(err):
+                raise DatabaseError(
+                    f"query cancelled after the statement timeout of {self.statement_timeout:g} s "
+                    "(DBClient(statement_timeout=...) or SNAPSCOPE_STATEMENT_TIMEOUT sets it)"
+                ) from err
             raise DatabaseError(f"query cancelled: {err}") from err
         except psycopg.OperationalError as err:
             raise self._unavailable(err) from err
