@@ -140,3 +140,30 @@ def test_statement_timeout_stops_a_pathological_query_clearly(db_dsn, monkeypatc
     monkeypatch.delenv("SNAPSCOPE_STATEMENT_TIMEOUT")
     with pytest.raises(ValueError, match="statement_timeout must be a positive number"):
         connect(db_dsn, statement_timeout=0)
+
+
+def test_too_many_connections_names_the_limit(dbclient, db_dsn):
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from snapscope.db._client import DBClient
+
+    role = "snapscope_one_connection"
+    with dbclient.connection() as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'pw' CONNECTION LIMIT 1").format(
+            sql.Identifier(role)))
+    params = conninfo_to_dict(db_dsn)
+    params.update(user=role, password="pw")
+    dsn = make_conninfo(**params)
+    try:
+        with psycopg.connect(dsn), DBClient(dsn, timeout=1) as client:  # the one allowed
+            t0 = time.monotonic()
+            with pytest.raises(DatabaseUnavailableError, match="refuses new connections: too many "
+                               r"connections for role .*CONNECTION LIMIT") as info:
+                client.fetch("SELECT 1")
+            assert time.monotonic() - t0 < 8 and "pw" not in str(info.value)
+    finally:
+        with dbclient.connection() as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

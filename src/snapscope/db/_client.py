@@ -10,7 +10,8 @@ Decisions (for notebooks on a JupyterHub sharing one PostgreSQL, and for Binder)
   connection mid-query is retried once on a fresh connection. When the server cannot be
   reached within ``timeout`` seconds the call raises
   :class:`~snapscope.exceptions.DatabaseUnavailableError` naming the server (never the password)
-  and what to do next.
+  and what to do next; a server that refuses connections because a connection limit is reached
+  (``max_connections``, a role's or database's ``CONNECTION LIMIT``) is named as such.
 * **Planner settings per session.** A spatial query reads a handful of rows through the GIN
   index, but PostgreSQL cannot estimate ``cells && keys`` well and, over a million rows, picks
   a *parallel* bitmap scan whose worker start-up (10-50 ms) dwarfs the 0.5 ms index scan; so
@@ -150,6 +151,22 @@ class DBClient:
         return self._pool.closed
 
     def _unavailable(self, err: BaseException) -> DatabaseUnavailableError:
+        """The error for a server the pool could not get a connection from, saying why."""
+        import psycopg
+
+        try:  # the pool keeps its connect errors to itself: ask the server once more
+            psycopg.connect(self.dsn, connect_timeout=max(1, int(self.timeout))).close()
+        except psycopg.Error as refused:
+            # libpq gives a refused connection's reason as text only ("FATAL:  too many ...")
+            text = str(refused).rpartition("FATAL:")[2].strip()
+            if text.startswith(("too many connections", "sorry, too many clients")):
+                return DatabaseUnavailableError(
+                    f"the snapscope database at {redact_dsn(self.dsn)} refuses new connections: "
+                    f"{text} (a connection limit — the server's "
+                    "max_connections, or the role's or database's CONNECTION LIMIT — is "
+                    "reached). Close idle clients (client.close()), lower connect(max_size=…), "
+                    "or ask the server's administrator to raise the limit."
+                )
         return DatabaseUnavailableError(
             f"cannot reach the snapscope database at {redact_dsn(self.dsn)} ({err}). "
             "Is the server running? Start the embedded one with `snapscope db start`, "
