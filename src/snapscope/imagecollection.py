@@ -94,7 +94,9 @@ class ImageCollectionOU2024:
                        base_path: Any = None) -> Path:
         """Path of one image (``.fits.gz`` as OU2024, or ``.fits`` when only that exists)."""
         base = Path(base_path) if base_path is not None else self.base_path
-        name = f"Roman_TDS_simple_model_{band}_{observation_id}_{sca}.fits.gz"
+        from snapscope.image import OpenUniverse2024FITSImage
+
+        name = OpenUniverse2024FITSImage.filename_for(band, observation_id, sca)
         path = base / band / str(observation_id) / name
         plain = path.with_suffix("")
         return plain if not path.exists() and plain.exists() else path

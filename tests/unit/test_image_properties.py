@@ -25,6 +25,16 @@ def ou_file(tmp_path):
     return make_ou2024_file(tmp_path, shape=(40, 30), mjd=62480.25, sca=7, pointing=4567)
 
 
+def test_ou2024_file_names_are_made_and_read_by_one_class():
+    name = OpenUniverse2024FITSImage.filename_for("H158", 41, 7)
+    assert name == "Roman_TDS_simple_model_H158_41_7.fits.gz"
+    assert OpenUniverse2024FITSImage.parse_filename(name) == {"band": "H158", "pointing": "41",
+                                                              "sca": "7"}
+    plain = OpenUniverse2024FITSImage.filename_for("Y106", 1, 18, gzip=False)
+    assert OpenUniverse2024FITSImage.parse_filename(plain)["sca"] == "18"
+    assert OpenUniverse2024FITSImage.parse_filename("my_own_name.fits") is None
+
+
 def test_observation_id_of_a_file_not_named_as_ou2024(ou_file, tmp_path):
     """snappl 0.48 raises ValueError; snapscope falls back to the POINTING card, else None."""
     from astropy.io import fits

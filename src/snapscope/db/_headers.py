@@ -27,9 +27,6 @@ from snapscope.image._fitsfile import is_gzip, parse_cards, walk_headers
 
 __all__ = ["read_header", "TanSipWCS", "ou2024_row"]
 
-_OU2024 = re.compile(
-    r"^Roman_TDS_simple_model_(?P<band>[^_]+)_(?P<pointing>\d+)_(?P<sca>\d+)\.fits"
-)
 _UNSUPPORTED = re.compile(r"^(PV\d|PROJP|CPDIS|D2IM|CQDIS|DP\d|DQ\d|WAT\d|CTYPE3)")
 
 
@@ -130,6 +127,7 @@ def ou2024_row(path: Path, image: Any) -> dict[str, Any] | None:
     image : OpenUniverse2024FITSImage
         The (unread) image object of that file: used for its paths and format only.
     """
+    from snapscope.image import OpenUniverse2024FITSImage
     from snapscope.image._base import position_angle_of
     from snapscope.image._ou2024 import OU2024_EXPTIMES
 
@@ -140,7 +138,7 @@ def ou2024_row(path: Path, image: Any) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError, OSError, EOFError):
         return None
     ras, decs = wcs.pixel_to_world([0, 0, w - 1, w - 1], [0, hh - 1, 0, hh - 1])
-    match = _OU2024.match(path.name)
+    match = OpenUniverse2024FITSImage.parse_filename(path.name)
     band = h.get("FILTER")
     band = None if band is None else str(band).strip()
     if "RA_TARG" in h and "DEC_TARG" in h:

@@ -34,7 +34,6 @@ from snapscope.db import _bulk, _headers, get_client
 
 __all__ = ["IngestReport", "ingest", "expand_paths", "IMAGE_CLASSES"]
 
-_OU2024 = re.compile(r"^Roman_TDS_simple_model_[^_]+_\d+_\d+\.fits")
 _FITS = re.compile(r"\.(fits|fit|fts)(\.gz)?$", re.IGNORECASE)
 IMAGE_CLASSES = ("auto", "ou2024", "fits", "fitsstd")
 
@@ -82,7 +81,7 @@ def _image_class(name: str, path: Path) -> tuple[type, str]:
     from snapscope.image import FITSImage, FITSImageStdHeaders, OpenUniverse2024FITSImage
 
     if name == "auto":
-        name = "ou2024" if _OU2024.match(path.name) else "fitsstd"
+        name = "ou2024" if OpenUniverse2024FITSImage.parse_filename(path.name) else "fitsstd"
     return {"ou2024": OpenUniverse2024FITSImage, "fits": FITSImage, "fitsstd": FITSImageStdHeaders}[
         name
     ], name

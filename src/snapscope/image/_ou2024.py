@@ -99,12 +99,23 @@ class OpenUniverse2024FITSImage(CompressedFITSImage):
                  flagshdu: int | str = 3, **kwargs: Any) -> None:
         super().__init__(*args, imagehdu=imagehdu, noisehdu=noisehdu, flagshdu=flagshdu, **kwargs)
 
+    @staticmethod
+    def filename_for(band: str, pointing: Any, sca: int, gzip: bool = True) -> str:
+        """Return the OU2024 file name ``Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits[.gz]``."""
+        return f"Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits" + (".gz" if gzip else "")
+
+    @staticmethod
+    def parse_filename(name: str) -> dict[str, str] | None:
+        """Return ``{"band", "pointing", "sca"}`` (text) of an OU2024 file name, else None."""
+        match = _OU2024_NAME.match(name)
+        return None if match is None else match.groupdict()
+
     def _get_internal_attribute(self, name: str) -> None:
         header = self.get_fits_header()
         value: Any = None
         if name == "observation_id":
-            match = _OU2024_NAME.match(self.filename or "")
-            value = match["pointing"] if match else header.get("POINTING")
+            parts = self.parse_filename(self.filename or "")
+            value = parts["pointing"] if parts else header.get("POINTING")
         elif name == "sca":
             value = header.get("SCA_NUM")
         elif name == "band":

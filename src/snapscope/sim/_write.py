@@ -36,7 +36,9 @@ GZIP_LEVEL = 1
 
 def exposure_filename(band: str, pointing: int, sca: int, gzip: bool = False) -> str:
     """OU2024 image file name."""
-    return f"Roman_TDS_simple_model_{band}_{pointing}_{sca}.fits" + (".gz" if gzip else "")
+    from snapscope.image import OpenUniverse2024FITSImage
+
+    return OpenUniverse2024FITSImage.filename_for(band, pointing, sca, gzip=gzip)
 
 
 def truth_filename(band: str, pointing: int, sca: int) -> str:
