@@ -47,6 +47,7 @@ def test_each_epoch_is_a_row_of_science_reference_difference(grid, setup):
 
     images, position, refs, psfs = setup
     assert grid.view.value == "triplets" and not grid.view.disabled
+    assert grid.view.layout.display == ""  # the switch shows only when there is a reference
     assert grid.thumbnails.columns == 3
     shown = grid.images[:6]
     assert len(grid.thumbnails.items) == 3 * 10 and len(grid.thumbnails.images) == 30
@@ -137,3 +138,4 @@ def test_a_reference_needs_psfs(setup):
     plain = CutoutGrid()
     plain.show(images[:2], position)
     assert plain.view.disabled and plain.view.value == "cutouts"
+    assert plain.view.layout.display == "none"

@@ -139,9 +139,10 @@ class CutoutGrid(ipw.VBox):
         self.progress = ipw.IntProgress(value=0, min=0, max=1, description="cutouts",
                                         layout=ipw.Layout(width="260px"))
         self.view = ipw.ToggleButtons(options=VIEWS, value="cutouts", disabled=True,
-                                      tooltips=["every cutout", "needs a reference: show(..., "
-                                                "reference=...)"],
-                                      style={"button_width": "auto"})
+                                      tooltips=["every cutout", "each epoch as science, "
+                                                "reference and difference"],
+                                      style={"button_width": "auto"},
+                                      layout=ipw.Layout(display="none"))  # shown with a reference
         self.filename = ipw.Text(value="cutouts.fits", layout=ipw.Layout(width="200px"),
                                  tooltip="the suffix chooses: .fits (every plane), .png, .gif")
         self.save_button = ipw.Button(description="Save", icon="save",
@@ -150,7 +151,8 @@ class CutoutGrid(ipw.VBox):
         self.thumbnails = Thumbnails(thumb_px=thumb_px)
         super().__init__([
             ipw.HBox([self.interval, self.vmin, self.vmax, self.stretch, self.cmap]),
-            ipw.HBox([self.view, self.progress, self.more, self.filename, self.save_button]),
+            self.view,
+            ipw.HBox([self.progress, self.more, self.filename, self.save_button]),
             self.status, self.thumbnails])
         self.add_class("snapscope-cutouts")
         for w in (self.interval, self.stretch, self.cmap, self.view):
@@ -200,6 +202,7 @@ class CutoutGrid(ipw.VBox):
         self._setting = True
         try:
             self.view.disabled = reference is None
+            self.view.layout.display = "none" if reference is None else ""
             self.view.value = "cutouts" if reference is None else "triplets"
         finally:
             self._setting = False
