@@ -123,6 +123,7 @@ class CutoutGrid(ipw.VBox):
         self.psf: Any = None
         self.image_keys: list[str] = []
         self._cuts = (0.0, 1.0)
+        self._pictures_shown: list[list[Any]] = []  # the RGBA of each thumbnail, by _render
         self._loaded = 0
         self._setting = False
         self.interval = ipw.Dropdown(options=INTERVALS, value="zscale", description="cuts",
@@ -206,8 +207,9 @@ class CutoutGrid(ipw.VBox):
             self.view.value = "cutouts" if reference is None else "triplets"
         finally:
             self._setting = False
-        self.thumbnails.items = []
-        self.thumbnails.images = []
+        self.thumbnails.columns = 3 if self._triplets() else 0
+        self.thumbnails.items = self._items()  # placeholders ("…") while the first page is cut
+        self.thumbnails.images = [b""] * len(self.thumbnails.items)
         self.thumbnails.selected = -1
         self.selected_key = ""
         self._loaded = 0
@@ -277,13 +279,13 @@ class CutoutGrid(ipw.VBox):
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         self.stack()
         self._render()
-        rows = [row for row in self._pictures() if any(p is not None for p in row)]
-        if suffix == ".png":
-            columns = 3 if self._triplets() else 8
-            flat = [p for row in rows for p in row] if not self._triplets() else None
-            grid = rows if flat is None else [flat[k:k + columns] for k in range(0, len(flat), columns)]
-            return write_png(path, sheet(grid))
-        return write_gif(path, [sheet([row]) for row in rows], duration_ms=duration_ms)
+        rows = [row for row in self._pictures_shown if any(p is not None for p in row)]
+        if suffix == ".gif":
+            return write_gif(path, [sheet([row]) for row in rows], duration_ms=duration_ms)
+        if not self._triplets():  # one cutout per epoch: 8 to a row
+            flat = [p for row in rows for p in row]
+            rows = [flat[k:k + 8] for k in range(0, len(flat), 8)]
+        return write_png(path, sheet(rows))
 
     def set_stretch(self, stretch: str) -> None:
         """Use stretch ``stretch`` (one of ``STRETCHES``) for every cutout."""
@@ -426,13 +428,18 @@ class CutoutGrid(ipw.VBox):
             self.vmin.value, self.vmax.value = self._cuts
         finally:
             self._setting = False
-        pngs = [b"" if p is None else png_bytes(p) for row in self._pictures() for p in row]
+        self._pictures_shown = self._pictures()
+        pngs = [b"" if p is None else png_bytes(p) for row in self._pictures_shown for p in row]
         with self.thumbnails.hold_sync():
             self.thumbnails.columns = 3 if triplets else 0
-            self.thumbnails.items = [self._item(i, side) for i in range(len(self.images))
-                                     for side in (_SIDES if triplets else (None,))]
+            self.thumbnails.items = self._items()
             self.thumbnails.images = pngs
             self._on_highlight({"new": self.highlighted_key})
+
+    def _items(self) -> list[dict[str, str]]:
+        """Every thumbnail's caption, hover text and error mark, in display order."""
+        sides = _SIDES if self._triplets() else (None,)
+        return [self._item(i, side) for i in range(len(self.images)) for side in sides]
 
     def _item(self, i: int, side: str | None) -> dict[str, str]:
         """Caption, hover text and error mark of epoch ``i``'s thumbnail (one ``side`` of it)."""
