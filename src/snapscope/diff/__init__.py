@@ -19,7 +19,13 @@ resampling with ``reproject``), ``_reference`` (grid, weights, flags, PSF of the
 background).
 """
 
-from snapscope.diff._difference import Difference, StampPSF, difference, differences
+from snapscope.diff._difference import (
+    Difference,
+    StampPSF,
+    difference,
+    differences,
+    reference_bands,
+)
 from snapscope.diff._kernel import match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, build_reference, reference_size
 from snapscope.diff._write import write_differences
@@ -30,6 +36,7 @@ __all__ = [
     "difference",
     "differences",
     "write_differences",
+    "reference_bands",
     "Difference",
     "StampPSF",
     "match_kernel",

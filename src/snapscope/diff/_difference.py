@@ -41,7 +41,8 @@ from snapscope.diff._kernel import convolve, match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, check_sizes
 from snapscope.diff._stamp import cut_stamp, resample
 
-__all__ = ["Difference", "StampPSF", "difference", "differences", "reference_for"]
+__all__ = ["Difference", "StampPSF", "difference", "differences", "reference_for",
+           "reference_bands"]
 
 #: Pixels closer than this to the position are left out of the background estimate.
 _BACKGROUND_HOLE = 8.0
@@ -141,6 +142,11 @@ def _spread(bad: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return convolve(bad.astype(float), np.abs(kernel)) > _FILLED_WEIGHT
 
 
+def reference_bands(references: Reference | Mapping[str, Reference]) -> set[str]:
+    """The bands one reference or a band → reference mapping covers."""
+    return {references.band} if isinstance(references, Reference) else set(references)
+
+
 def reference_for(references: Reference | Mapping[str, Reference], band: str) -> Reference:
     """The reference of ``band`` from one reference or a band → reference mapping.
 
@@ -149,7 +155,7 @@ def reference_for(references: Reference | Mapping[str, Reference], band: str) ->
     ValueError
         When there is no reference for ``band``.
     """
-    known = ([references.band] if isinstance(references, Reference) else sorted(references))
+    known = sorted(reference_bands(references))
     if band not in known:
         raise ValueError(f"no reference for band {band!r} (references for {known})")
     return references if isinstance(references, Reference) else references[band]

@@ -362,10 +362,9 @@ class CutoutGrid(ipw.VBox):
 
     def _difference(self, start: int, stop: int, tick: Any) -> None:
         """Difference stamps of the epochs ``start:stop`` whose band has a reference."""
-        from snapscope.diff import differences
+        from snapscope.diff import differences, reference_bands
 
-        bands = ({self.reference.band} if hasattr(self.reference, "band")
-                 else set(self.reference))
+        bands = reference_bands(self.reference)
         ra, dec = self.position
         todo = []
         for i in range(start, stop):

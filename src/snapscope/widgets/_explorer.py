@@ -201,10 +201,7 @@ class Explorer(ipw.VBox):
             [f"{len(self.images)} images contain ({position[0]:.6f}, {position[1]:.6f})",
              *notes]))
         self.photometry.set_reference(refs, difference=self._difference)
-        if refs:
-            self.cutouts.show(self.images, position, reference=refs, psf=self.photometry.psf)
-        else:
-            self.cutouts.show(self.images, position)
+        self.cutouts.show(self.images, position, reference=refs or None, psf=self.photometry.psf)
         self.photometry.measure(self.images, [position])
 
     def _build_references(self, position: tuple[float, float]) -> tuple[dict[str, Any],

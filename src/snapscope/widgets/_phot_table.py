@@ -33,7 +33,7 @@ import numpy as np
 import traitlets as t
 
 from snapscope import batch
-from snapscope.diff import Reference
+from snapscope.diff import Reference, reference_bands
 from snapscope.widgets._fields import INVALID, Field, one_line, parse_positive_float, status_html
 from snapscope.widgets._views import DataTable
 
@@ -302,7 +302,7 @@ class PhotometryTable(ipw.VBox):
         """Difference photometry of the first position; the table and notes for the status."""
         ras, decs = batch.sky_positions(self.positions)
         ref = self.reference
-        have = {ref.band} if isinstance(ref, Reference) else set(ref)
+        have = reference_bands(ref)
         images = [im for im in self.images if str(im.band) in have]
         missing = sorted({str(im.band) for im in self.images} - have)
         notes = [f"difference photometry is of one position: measured the first of {len(ras)}"
