@@ -83,8 +83,7 @@ def _aperture_fraction(diff: Any, p: dict[str, Any]) -> float:
 def _difference_one(image: Any, reference: Any, psf: Any, p: dict[str, Any],
                     ) -> tuple[list[dict[str, Any]], list[list]]:
     """Rows of one image (aperture, psf) and the (image, reason) it was skipped for."""
-    from snapscope.diff import difference
-    from snapscope.diff._difference import reference_for
+    from snapscope.diff import difference, reference_for
 
     ref = reference_for(reference, image.band)
     key = image_key(image)
@@ -174,8 +173,7 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
     TypeError
         For an unknown parameter name.
     """
-    from snapscope.diff import build_reference
-    from snapscope.diff._difference import reference_for
+    from snapscope.diff import build_reference, reference_for
 
     check_known(params, DIFFERENCE_DEFAULTS)
     p = {**DIFFERENCE_DEFAULTS, **params}

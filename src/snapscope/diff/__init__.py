@@ -25,6 +25,7 @@ from snapscope.diff._difference import (
     difference,
     differences,
     reference_bands,
+    reference_for,
 )
 from snapscope.diff._kernel import match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, build_reference, reference_size
@@ -37,6 +38,7 @@ __all__ = [
     "differences",
     "write_differences",
     "reference_bands",
+    "reference_for",
     "Difference",
     "StampPSF",
     "match_kernel",

@@ -188,7 +188,7 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
         No reference for the image's band; the position is off the image; no noise plane;
         bad sizes.
     """
-    from snapscope.batch._cutouts import image_key
+    from snapscope.batch import image_key
     from snapscope.batch._photometry import psf_for
     from snapscope.image import Numpy2DImage
 

@@ -184,8 +184,7 @@ def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str
     ValueError
         See :func:`select_images`; also for an unreadable position or bad sizes.
     """
-    from snapscope.batch._cutouts import image_key
-    from snapscope.batch._positions import parse_position
+    from snapscope.batch import image_key, parse_position
     from snapscope.batch._run import portable, run
     from snapscope.image import Numpy2DImage
 
