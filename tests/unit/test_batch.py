@@ -144,7 +144,7 @@ def _stamp_coords(image, ra, dec, stamp):
     return x - (math.floor(x + 0.5) - half), y - (math.floor(y + 0.5) - half)
 
 
-def test_photometry_equals_ap_phot_and_psf_phot_on_the_stamp(lc_survey, images, psfs):
+def test_photometry_equals_ap_phot_and_forced_psf_phot_on_the_stamp(lc_survey, images, psfs):
     ra, dec = lc_survey.sn_ra, lc_survey.sn_dec
     table = batch.forced_photometry(images[:6], (ra, dec), psf=psfs, progress=False)
     assert list(table.colnames) == list(batch.COLUMNS)
@@ -157,9 +157,16 @@ def test_photometry_equals_ap_phot_and_psf_phot_on_the_stamp(lc_survey, images, 
                            mask="flags", error="noise")
         assert ap_row["flux"] == ap["aperture_sum"][0]
         assert ap_row["flux_err"] == ap["aperture_sum_err"][0]
+        model = batch.EffectivePSF(psfs[image.band])
+        forced = stamp.forced_psf_phot({"x": [sx], "y": [sy]}, model)
+        assert psf_row["flux"] == forced["flux_fit"][0]
+        assert psf_row["flux_err"] == forced["flux_err"][0]
+        # the closed-form forced fit gives photutils' PSFPhotometry numbers (psf_phot)
         init = Table({"x": [sx], "y": [sy], "flux_init": [max(ap["aperture_sum"][0], 1.0)]})
-        fit = stamp.psf_phot(init, batch.EffectivePSF(psfs[image.band]))
-        assert psf_row["flux"] == fit["flux_fit"][0] and psf_row["flux_err"] == fit["flux_err"][0]
+        fit = stamp.psf_phot(init, model)
+        assert psf_row["flux"] == pytest.approx(fit["flux_fit"][0], rel=0,
+                                                abs=1e-6 * fit["flux_err"][0])
+        assert psf_row["flux_err"] == pytest.approx(fit["flux_err"][0], rel=1e-6)
         zp = image.get_zeropoint()
         assert ap_row["zeropoint"] == zp
         for row in (ap_row, psf_row):

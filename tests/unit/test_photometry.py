@@ -127,3 +127,63 @@ def test_aperture_max_equals_aperture_stats():
     got = aperture_max(data, ap, mask)
     np.testing.assert_array_equal(got, np.asarray(ref, float))
     assert np.isnan(got[1]) and np.isfinite(got).sum() == 5
+
+
+def _photutils_forced(data, error, mask, x, y, model, fit_shape, bginner, bgouter):
+    """PSFPhotometry called directly, positions fixed (what psf_phot(forced_phot=True) runs)."""
+    from photutils.background import LocalBackground, MMMBackground
+    from photutils.psf import PSFPhotometry
+
+    model = model.copy()
+    model.x_0.fixed = model.y_0.fixed = True
+    fit = PSFPhotometry(model, fit_shape, local_bkg_estimator=LocalBackground(
+        bginner, bgouter, bkg_estimator=MMMBackground()))
+    return fit(data, error=error, mask=mask,
+               init_params=Table({"x": x, "y": y, "flux_init": np.full(len(x), 1000.0)}))
+
+
+@pytest.mark.filterwarnings("ignore:Input data contains unmasked nonfinite")  # photutils' note
+@pytest.mark.parametrize("with_noise", [True, False])
+@pytest.mark.parametrize("fit_shape", [(5, 5), (7, 9)])
+def test_forced_psf_phot_equals_photutils_psf_photometry(image_and_truth, with_noise, fit_shape):
+    from snapscope.image import Numpy2DImage
+    from snapscope.psf import PSF
+
+    path, truth = image_and_truth
+    image = _fresh(path)
+    data = np.array(image.data, dtype=float)
+    data[41, 31] = np.nan  # a non-finite pixel in the first source's box
+    flags = np.asarray(image.flags).copy()
+    flags[40, 29] = 4  # and a flagged one
+    noise = np.asarray(image.noise, dtype=float) if with_noise else None
+    subject = Numpy2DImage(data=data, noise=noise, flags=flags)
+    psf = PSF.get_psf_object("gaussian", sigmax=1.2, sigmay=1.4)
+    # sources, blank sky (flux ~ 0), a box cut by the left and top edges
+    x = np.array([s[0] for s in SOURCES] + [12.6, 0.4, 97.8])
+    y = np.array([s[1] for s in SOURCES] + [100.3, 64.2, 127.4])
+    ours = subject.forced_psf_phot({"x": x, "y": y}, psf, fit_shape=fit_shape, mask="flags")
+    theirs = _photutils_forced(data, noise, flags != 0, x, y, psf.getPhotutilsPSF(x[0], y[0]),
+                               fit_shape, 15, 25)
+    np.testing.assert_allclose(ours["local_bkg"], theirs["local_bkg"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(ours["n_pixels_fit"], theirs["n_pixels_fit"])
+    np.testing.assert_allclose(ours["flux_fit"], theirs["flux_fit"], rtol=0,
+                               atol=1e-6 * float(np.min(theirs["flux_err"])))
+    np.testing.assert_allclose(ours["flux_err"], theirs["flux_err"], rtol=1e-6)
+    # and psf_phot (the Image API's photutils path) agrees with both
+    init = Table({"x": x, "y": y, "flux_init": np.full(len(x), 1000.0)})
+    api = subject.psf_phot(init, psf, fit_shape=fit_shape, mask="flags")
+    np.testing.assert_allclose(ours["flux_fit"], api["flux_fit"], rtol=0,
+                               atol=1e-6 * float(np.min(api["flux_err"])))
+
+
+def test_forced_psf_phot_recovers_injected_flux_and_leaves_an_off_image_position(image_and_truth):
+    from snapscope.psf import PSF
+
+    path, _ = image_and_truth
+    psf = PSF.get_psf_object("gaussian", sigmax=1.2, sigmay=1.2)
+    x = [s[0] for s in SOURCES] + [-40.0]
+    y = [s[1] for s in SOURCES] + [10.0]
+    result = _fresh(path).forced_psf_phot({"x": x, "y": y}, psf, fit_shape=(9, 9))
+    true = np.array([s[2] for s in SOURCES])
+    assert np.all(np.abs(result["flux_fit"][:3] - true) < 5 * result["flux_err"][:3] + 0.01 * true)
+    assert np.isnan(result["flux_fit"][3]) and result["n_pixels_fit"][3] == 0

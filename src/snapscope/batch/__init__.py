@@ -9,8 +9,8 @@
 >>> table = batch.difference_photometry(images, (7.5511, -44.8072), psf=psfs,  # doctest: +SKIP
 ...                                     before=62450)
 
-Every call runs the Image API (``get_ra_dec_cutout``, ``ap_phot``, ``psf_phot``) once per image;
-the numbers are exactly what those calls give, whichever backend runs them (the calling thread
+Every call runs the Image API (``get_ra_dec_cutout``, ``ap_phot``, ``forced_psf_phot``) once per
+image; the numbers are exactly what those calls give, whichever backend runs them (the calling thread
 by default, ``workers=N`` threads, a ``dask.distributed`` cluster when ``client=`` is given;
 extra ``dask``, imported only then).
 ``difference_photometry`` measures the same way on difference stamps (:mod:`snapscope.diff`,

@@ -5,7 +5,7 @@ Decisions
 * **Each row is measured on a difference stamp** (:func:`snapscope.diff.difference`): the
   science stamp minus the PSF-matched, flux-scaled reference of its band, by the same
   functions as :func:`~snapscope.batch.forced_photometry` (``ap_phot`` with
-  ``mask='flags'`` and ``error='noise'``, and ``psf_phot`` forced at the position), with the
+  ``mask='flags'`` and ``error='noise'``, and ``forced_psf_phot`` at the position), with the
   difference's own PSF (:class:`snapscope.diff.StampPSF`).
 * **The reference** is given (one :class:`~snapscope.diff.Reference` or a mapping band →
   reference), or built per band from ``reference_images`` (default: ``images``) earlier than
@@ -24,12 +24,10 @@ Decisions
   epoch is a non-detection and ``upper_limit = zeropoint − 2.5 log10(snr_limit · flux_err)``
   (default ``snr_limit=5``): the magnitude of a source that would have been measured at that
   S/N; otherwise ``upper_limit`` is NaN.
-* **Threads pay off here**, unlike for forced photometry (``snapscope.batch._run``):
-  ``reproject`` and ``scipy.ndimage`` release the GIL, so ``workers=2`` measured 2.7 s against
-  3.5 s in the calling thread for 100 epochs and a 10-epoch reference on 2 cores
-  (``benchmarks/difference.py``; the difference stamps alone: 1.0 s against 1.9 s) when the
-  machine was otherwise quiet, and no gain when other jobs kept both cores busy. The default
-  stays the runner's (the calling thread), as for every batch call.
+* **Threads by default** (:func:`snapscope.diff.default_workers`, ``min(4, cores)``), unlike
+  forced photometry: ``reproject`` and ``scipy.ndimage`` release the GIL, so a second thread
+  overlaps one epoch's resampling with another's photutils fit (the measurements are in
+  ``snapscope.diff``'s notes). ``workers=1`` runs in the calling thread.
 * Images the position is not on, or that fail (no noise plane, unreadable), give no row and
   are listed in ``meta['skipped']``; if the position is on none of them, a ValueError names
   it.
@@ -145,7 +143,7 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
     client : distributed.Client, optional
         Run the per-image steps on this Dask cluster.
     workers : int, optional
-        Local threads (default 1: the calling thread; see :mod:`snapscope.batch`).
+        Local threads (default :func:`snapscope.diff.default_workers`).
     progress : bool
         Show a progress bar.
     callback : callable, optional
@@ -173,7 +171,7 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
     TypeError
         For an unknown parameter name.
     """
-    from snapscope.diff import build_reference, reference_for
+    from snapscope.diff import build_reference, default_workers, reference_for
 
     check_known(params, DIFFERENCE_DEFAULTS)
     p = {**DIFFERENCE_DEFAULTS, **params}
@@ -185,6 +183,7 @@ def difference_photometry(images: Iterable[Any], position: Any = None, reference
     images = list(images)
     if not images:
         raise ValueError("no images given: difference photometry needs a list of Images")
+    workers = default_workers() if workers is None else workers
     bands = sorted({str(im.band) for im in images})
     if reference is None:
         if position is None:

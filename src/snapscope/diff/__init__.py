@@ -29,6 +29,7 @@ from snapscope.diff._difference import (
 )
 from snapscope.diff._kernel import match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, build_reference, reference_size
+from snapscope.diff._workers import default_workers
 from snapscope.diff._write import write_differences
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Reference",
     "difference",
     "differences",
+    "default_workers",
     "write_differences",
     "reference_bands",
     "reference_for",

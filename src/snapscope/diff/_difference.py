@@ -27,6 +27,7 @@ Decisions
 * **Work per epoch** is one cutout of ``size + 2 kernel_half`` pixels, one PSF stamp, one
   ``reproject`` call of four planes, an ``(2h+1)²``-parameter least-squares fit and three small
   convolutions: ~10–20 ms, whatever the size of the image.
+* **Threads by default** (:func:`snapscope.diff.default_workers`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import numpy as np
 from snapscope.diff._kernel import convolve, match_kernel, sharpness
 from snapscope.diff._reference import DO_NOT_USE, Reference, check_sizes
 from snapscope.diff._stamp import cut_stamp, resample
+from snapscope.diff._workers import default_workers
 
 __all__ = ["Difference", "StampPSF", "difference", "differences", "reference_for",
            "reference_bands"]
@@ -127,7 +129,7 @@ class Difference:
     reference_stamp: Any = field(repr=False)
 
     def photutils_psf(self) -> StampPSF:
-        """Return the PSF model of the difference at the position (for ``psf_phot``)."""
+        """Return the PSF model of the difference at the position (for ``forced_psf_phot``)."""
         return StampPSF(self.psf, self.x, self.y)
 
 
@@ -258,8 +260,8 @@ def differences(images: Iterable[Any], reference: Reference | Mapping[str, Refer
     reference, psf, size, kernel_half
         As :func:`difference`.
     client, workers, progress, callback
-        As :func:`snapscope.batch.forced_photometry` (calling thread by default, ``workers=N``
-        threads, or a ``dask.distributed`` client).
+        As :func:`snapscope.batch.forced_photometry` (``workers=N`` threads, default
+        :func:`default_workers`, or a ``dask.distributed`` client).
 
     Returns
     -------
@@ -279,5 +281,6 @@ def differences(images: Iterable[Any], reference: Reference | Mapping[str, Refer
     items = [portable(im) for im in images] if client is not None else images
     return run(difference, items, shared={"reference": reference, "psf": psf, "size": size,
                                           "kernel_half": kernel_half},
-               client=client, workers=workers, progress=progress, desc="differences",
+               client=client, workers=default_workers() if workers is None else workers, progress=progress,
+               desc="differences",
                callback=callback)

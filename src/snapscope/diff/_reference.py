@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from snapscope.diff._stamp import cut_stamp, odd_at_least, resample
+from snapscope.diff._workers import default_workers
 
 __all__ = ["Reference", "build_reference", "reference_size", "DO_NOT_USE", "select_images"]
 
@@ -173,7 +174,8 @@ def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str
     kernel_half : int
         Half-size of the PSF-matching kernel the differences will use.
     client, workers, progress, callback
-        How the per-image step (cut, resample) runs: as :func:`snapscope.batch.forced_photometry`.
+        How the per-image step (cut, resample) runs: as :func:`snapscope.batch.forced_photometry`,
+        but in :func:`~snapscope.diff.default_workers` threads by default.
 
     Returns
     -------
@@ -197,7 +199,8 @@ def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str
     items = [portable(im) for im in chosen] if client is not None else chosen
     results = run(_resampled, items[1:], shared={"ra": ra, "dec": dec, "size": side, "psf": psf,
                                                  "grid": grid, "zeropoint": zeropoint},
-                  client=client, workers=workers, progress=progress, desc="reference",
+                  client=client, workers=default_workers() if workers is None else workers, progress=progress,
+                  desc="reference",
                   callback=callback)
     results.insert(0, _planes(first, zeropoint, None))
     planes = np.stack([r[0] for r in results])  # (n, 4, side, side)

@@ -461,6 +461,17 @@ class Image(PathedObject):
                         bginner=bginner, bgouter=bgouter, return_resid_image=return_resid_image,
                         mask=mask)
 
+    def forced_psf_phot(self, coords: Any, psf: Any, fit_shape: tuple[int, int] = (5, 5),
+                        bginner: float = 15, bgouter: float = 25, mask: Any = None) -> Any:
+        """PSF fluxes at fixed positions: ``psf_phot``'s numbers, ~10× faster (not in snappl).
+
+        See :func:`snapscope.image._photometry.forced_psf_phot`.
+        """
+        from snapscope.image._photometry import forced_psf_phot
+
+        return forced_psf_phot(self, coords, psf, fit_shape=fit_shape, bginner=bginner,
+                               bgouter=bgouter, mask=mask)
+
     # ------------------------------------------------------------------ save
     def save(self, which: str = "all", path: Any = None, imagepath: Any = None,
              noisepath: Any = None, flagspath: Any = None, overwrite: bool = False) -> None:

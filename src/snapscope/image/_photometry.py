@@ -18,6 +18,18 @@ Differences, on purpose:
   ``error=`` may be ``'noise'`` (the image's 1σ plane, giving ``aperture_sum_err``);
 * ``psf_phot`` accepts any table-like ``init_params`` (snappl fails on a plain astropy ``Table``:
   ``'x_init' in table`` raises TypeError under numpy 2), and ``forced_phot=False`` frees both x and y.
+
+Addition: ``forced_psf_phot`` (not in snappl) gives the flux and error of ``psf_phot`` with the
+positions fixed, ~10× faster. With the position fixed the model is linear in the flux, so the
+weighted least-squares fit has a closed form: ``flux = Σ w p d / Σ w p²`` over the unmasked,
+finite pixels of the ``fit_shape`` box (``d`` the data minus the local background, ``p`` the
+PSF of unit flux, ``w = 1/σ²``), ``flux_err = (Σ w p²)^-½``; without a noise plane ``w = 1`` and
+the error is scaled by the reduced χ², as astropy's fitters do. photutils' ``PSFPhotometry``
+finds the same minimum iteratively (TRF) and assembles a ~20-column table per call: 13 ms of a
+difference epoch's ~30 ms. The box (``overlap_slices``, mode ``'trim'``), the mask (given mask
+| non-finite data) and the local background (photutils' ``LocalBackground`` with
+``MMMBackground``, called directly) are photutils'; the tests compare both fluxes and errors
+with ``PSFPhotometry``.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ap_phot", "psf_phot", "resolve_mask", "coords_xy", "aperture_max"]
+__all__ = ["ap_phot", "psf_phot", "forced_psf_phot", "resolve_mask", "coords_xy", "aperture_max"]
 
 _bg_lock = threading.Lock()
 
@@ -273,3 +285,76 @@ def psf_phot(image: Any, init_params: Any, psf: Any, forced_phot: bool = True,
     if return_resid_image:
         return result, photometry.make_residual_image(image.data)
     return result
+
+
+def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int] = (5, 5),
+                    bginner: float = 15, bgouter: float = 25, mask: Any = None) -> Any:
+    """Flux of the PSF at fixed positions: ``psf_phot(forced_phot=True)``'s numbers, faster.
+
+    Parameters
+    ----------
+    image : Image
+        The image; its ``noise`` plane (if any) weights the fit.
+    coords : table-like
+        Columns ``x`` and ``y`` (or ``x_init`` and ``y_init``): 0-origin pixel positions.
+    psf : snapscope.psf.PSF
+        Its ``getPhotutilsPSF(x, y)`` model (built at the first position, as ``psf_phot``).
+    fit_shape : (int, int)
+        Shape of the fitted box around each position.
+    bginner, bgouter : float
+        Radii in pixels of the local-background annulus (MMM estimator).
+    mask : None, 'flags', int or bool array
+        Pixels left out (True = bad), as ``psf_phot``.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``x, y, flux_fit, flux_err, local_bkg, n_pixels_fit`` (NaN fluxes where the box has no
+        usable pixel), in the order of ``coords``.
+
+    Notes
+    -----
+    The closed-form weighted least-squares solution of the module notes; its fluxes and
+    errors equal ``PSFPhotometry``'s within its fitter's tolerance (tested ≤ 1e-6 of the
+    error).
+    """
+    from astropy.nddata import NoOverlapError, overlap_slices
+    from astropy.table import Table
+    from photutils.background import LocalBackground, MMMBackground
+
+    x, y = coords_xy(coords, ("x_init", "x"), ("y_init", "y"))
+    data = np.asarray(image.data, dtype=float)
+    sigma = None if image.noise is None else np.asarray(image.noise, dtype=float)
+    bad = ~np.isfinite(data)
+    given = resolve_mask(image, mask)
+    if given is not None:
+        bad |= given
+    background = np.atleast_1d(LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground())(
+        data, x, y, mask=bad))
+    model = psf.getPhotutilsPSF(x[0], y[0]).copy()
+    model.flux = 1.0
+    flux, err, npix = np.full(len(x), np.nan), np.full(len(x), np.nan), np.zeros(len(x), int)
+    for i in range(len(x)):
+        try:
+            box, _ = overlap_slices(data.shape, fit_shape, (y[i], x[i]), mode="trim")
+        except NoOverlapError:
+            continue
+        yy, xx = np.mgrid[box]
+        keep = ~bad[box]
+        yy, xx, d = yy[keep], xx[keep], data[box][keep]
+        if np.isfinite(background[i]):
+            d = d - background[i]
+        model.x_0, model.y_0 = x[i], y[i]
+        p = model(xx, yy)
+        w = np.ones_like(d) if sigma is None else 1.0 / sigma[box][keep] ** 2
+        norm = float(np.sum(w * p * p))
+        npix[i] = d.size
+        if not norm > 0:
+            continue
+        flux[i] = float(np.sum(w * p * d)) / norm
+        if sigma is not None:
+            err[i] = norm**-0.5
+        elif d.size > 1:
+            err[i] = (float(np.sum((d - flux[i] * p) ** 2)) / (d.size - 1) / norm) ** 0.5
+    return Table({"x": x, "y": y, "flux_fit": flux, "flux_err": err, "local_bkg": background,
+                  "n_pixels_fit": npix})
