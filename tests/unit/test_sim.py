@@ -24,7 +24,8 @@ from astropy.table import Table  # noqa: E402
 from astropy.wcs import WCS  # noqa: E402
 
 import snapscope.sim as sim  # noqa: E402
-from snapscope.sim import _bands, _noise, _pointing  # noqa: E402
+from snapscope import roman  # noqa: E402
+from snapscope.sim import _noise, _pointing  # noqa: E402
 from snapscope.sim._write import atomic_path  # noqa: E402
 
 KEYWORDS = (
@@ -594,13 +595,15 @@ def test_cli_module_does_not_import_galsim():
 
 def test_band_and_detector_constants_match_galsim():
     bandpasses = galsim.roman.getBandpasses()
-    for band in _bands.BANDS:
-        assert _bands.EFFECTIVE_WAVELENGTH[band] == pytest.approx(
+    assert sorted(roman.BANDS) == sorted(bandpasses)
+    assert list(roman.BANDS) == sorted(bandpasses, key=lambda b: bandpasses[b].effective_wavelength)
+    for band in roman.BANDS:
+        assert roman.EFFECTIVE_WAVELENGTH[band] == pytest.approx(
             bandpasses[band].effective_wavelength
         )
-    assert _bands.EXPTIME["W146"] == galsim.roman.exptime
+    assert roman.EXPTIME["W146"] == galsim.roman.exptime
     assert (
-        _bands.PIXEL_SCALE == galsim.roman.pixel_scale and _bands.SCA_PIXELS == galsim.roman.n_pix
+        roman.PIXEL_SCALE == galsim.roman.pixel_scale and roman.SCA_PIXELS == galsim.roman.n_pix
     )
     assert _noise.READ_NOISE == galsim.roman.read_noise
     assert _noise.DARK_CURRENT == galsim.roman.dark_current

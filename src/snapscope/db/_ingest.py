@@ -8,10 +8,10 @@ Decisions:
   two processes ingesting the same files at once still write each row once.
 * **One transaction per batch** (default 500 files): an interrupted ingest keeps the finished
   batches, and re-running completes it.
-* **Fast, parallel header reading.** OpenUniverse 2024 headers with a TAN/TAN-SIP WCS are read
-  by :mod:`snapscope.db._headers` (raw header blocks + a numpy WCS, ~2-3 ms a file instead of
-  ~18 ms through astropy; tests check both give the same row); everything else goes through
-  the Image API. Files are read by a thread pool (gzip/zlib and file I/O release the GIL).
+* **Rows come from the Image API**, the only reader of image files: ``image.db_row()`` of the
+  image class chosen for the file. Its header reader (raw header blocks, only the HDUs needed)
+  and its WCS path (wcslib fed the header directly, ~1 ms for TAN-SIP) make a row ~2 ms per
+  ``.fits.gz``. Files are read by a thread pool (gzip/zlib and file I/O release the GIL).
 * **Class per file.** ``--image-class auto`` (default): OpenUniverse 2024 files (by their name
   ``Roman_TDS_simple_model_*``) become ``OpenUniverse2024FITSImage``; other FITS files
   ``FITSImageStdHeaders`` (snappl's standard keywords, None where missing). The provenance of a
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snapscope.db import _bulk, _headers, get_client
+from snapscope.db import _bulk, get_client
 
 __all__ = ["IngestReport", "ingest", "expand_paths", "IMAGE_CLASSES"]
 
@@ -94,8 +94,8 @@ def _make_image(cls: type, path: Path) -> Any:
         return cls(full_filepath=path, no_base_path=True)
 
 
-def _read_row(path: Path, image_class: str, fast: bool = True) -> tuple[dict | None, str | None]:
-    """Header row of one file, or (None, reason); ``fast``: try :mod:`._headers` first."""
+def _read_row(path: Path, image_class: str) -> tuple[dict | None, str | None]:
+    """Header row of one file (its image's ``db_row()``), or (None, reason)."""
     from snapscope.exceptions import NoWCSError
 
     if not path.exists():
@@ -103,11 +103,8 @@ def _read_row(path: Path, image_class: str, fast: bool = True) -> tuple[dict | N
     if not _FITS.search(path.name):
         return None, "not a FITS file: name does not end in .fits/.fit/.fts[.gz]"
     try:
-        cls, name = _image_class(image_class, path)
-        image = _make_image(cls, path)
-        row = _headers.ou2024_row(path, image) if name == "ou2024" and fast else None
-        if row is None:  # the reference path: the Image API
-            row = dict(image.db_row())
+        cls, _ = _image_class(image_class, path)
+        row = dict(_make_image(cls, path).db_row())
     except NoWCSError as err:
         return None, f"no WCS: {err}"
     except Exception as err:  # one bad file must not stop a survey-wide ingest
@@ -156,7 +153,6 @@ def ingest(
     workers: int | None = None,
     batch_size: int = 500,
     progress: bool = True,
-    fast: bool = True,
 ) -> IngestReport:
     """Catalogue image files under the provenance of ``(provenance_tag, process)``.
 
@@ -177,8 +173,6 @@ def ingest(
         Files per transaction.
     progress : bool
         Show a progress bar.
-    fast : bool
-        Use the fast OU2024 header reader where it applies (False: always the Image API).
 
     Returns
     -------
@@ -201,7 +195,7 @@ def ingest(
             todo = _not_catalogued(batch, image_class, client, report)
             rows = []
             for path, (row, why) in zip(
-                todo, pool.map(lambda p: _read_row(p, image_class, fast), todo), strict=True
+                todo, pool.map(lambda p: _read_row(p, image_class), todo), strict=True
             ):
                 if row is None:
                     report.skipped[str(path)] = why

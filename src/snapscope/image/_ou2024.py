@@ -6,8 +6,8 @@ Layout: HDU 0 header only, HDU 1 SCI (data), HDU 2 ERR (1σ noise), HDU 3 DQ (fl
 are read from the SCI header: ``SCA_NUM``, ``FILTER``, ``MJD-OBS`` (start of exposure),
 ``EXPTIME`` (else the survey's per-band exposure time), ``SKY_MEAN``, ``RA_TARG``/``DEC_TARG``
 (the nominal pointing, as snappl). The zeropoint is GalSim's Roman bandpass AB zeropoint plus the
-header's ``ZPTMAG``; the bandpass zeropoints are tabulated here (GalSim 2.8.5 values, checked
-against GalSim by a test) so reading an image never imports GalSim.
+header's ``ZPTMAG``; the bandpass zeropoints and exposure times are :mod:`snapscope.roman`'s, so
+reading an image never imports GalSim.
 """
 
 from __future__ import annotations
@@ -18,29 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from snapscope.image._fits import FITSImage
+from snapscope.roman import BANDPASS_ZEROPOINT, TDS_EXPTIME
 
 __all__ = [
     "CompressedFITSImage",
     "FITSImageOnDisk",
     "OpenUniverse2024FITSImage",
-    "ROMAN_BANDPASS_ZEROPOINTS",
-    "OU2024_EXPTIMES",
 ]
-
-#: ``galsim.roman.getBandpasses()[band].zeropoint`` (GalSim 2.8.5), AB magnitudes.
-ROMAN_BANDPASS_ZEROPOINTS = {
-    "F184": 14.62199399091576,
-    "H158": 15.074164829833911,
-    "J129": 15.03962528980125,
-    "K213": 14.579315583138646,
-    "R062": 15.296832274841094,
-    "W146": 16.270076102201493,
-    "Y106": 15.023547191066584,
-    "Z087": 14.964334468671934,
-}
-#: OU2024 exposure times per band (s), used when a header has no EXPTIME.
-OU2024_EXPTIMES = {"F184": 901.175, "J129": 302.275, "H158": 302.275, "K213": 901.175,
-                   "R062": 161.025, "Y106": 302.275, "Z087": 101.7}
 
 _OU2024_NAME = re.compile(r"^Roman_TDS_simple_model_(?P<band>[^_]+)_(?P<pointing>\d+)_(?P<sca>\d+)\.fits")
 
@@ -126,7 +110,7 @@ class OpenUniverse2024FITSImage(CompressedFITSImage):
         elif name == "sky_level":
             value = header.get("SKY_MEAN")
         elif name == "exptime":
-            value = header.get("EXPTIME", OU2024_EXPTIMES.get(self.band))
+            value = header.get("EXPTIME", TDS_EXPTIME.get(self.band))
         else:
             return super()._get_internal_attribute(name)
         setattr(self, name, value)
@@ -141,9 +125,9 @@ class OpenUniverse2024FITSImage(CompressedFITSImage):
     def _compute_zeropoint(self) -> float:
         header = self.get_fits_header()
         band = self.band
-        if band not in ROMAN_BANDPASS_ZEROPOINTS:
+        if band not in BANDPASS_ZEROPOINT:
             raise ValueError(f"no Roman bandpass zeropoint for band {band!r}; known: "
-                             f"{sorted(ROMAN_BANDPASS_ZEROPOINTS)}")
+                             f"{sorted(BANDPASS_ZEROPOINT)}")
         if "ZPTMAG" not in header:
             raise ValueError(f"{self.filename}: the header has no ZPTMAG keyword")
-        return ROMAN_BANDPASS_ZEROPOINTS[band] + float(header["ZPTMAG"])
+        return BANDPASS_ZEROPOINT[band] + float(header["ZPTMAG"])

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from snapscope.sim._bands import EFFECTIVE_WAVELENGTH, PIXEL_SCALE, SCA_PIXELS
+from snapscope.roman import EFFECTIVE_WAVELENGTH, PIXEL_SCALE, SCA_PIXELS
 from snapscope.sim._lightcurve import SN_DEC, SN_ID, SN_RA
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from snapscope.sim._bands import BANDS
+from snapscope.roman import BANDS
 
 __all__ = ["add_parser", "run"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from snapscope.sim._bands import SCA_PIXELS, check_band
+from snapscope.roman import SCA_PIXELS, check_band
 from snapscope.sim._catalog import (
     GALAXY_DENSITY,
     HOST,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from snapscope.sim._bands import EXPTIME
+from snapscope.roman import EXPTIME
 from snapscope.sim._noise import DARK_CURRENT, READ_NOISE, SATURATION
 from snapscope.sim._pointing import Pointing, galsim, mjd_to_datetime
 from snapscope.sim._psf import bandpass

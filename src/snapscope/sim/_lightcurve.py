@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from snapscope.sim._bands import EFFECTIVE_WAVELENGTH, check_band
+from snapscope.roman import EFFECTIVE_WAVELENGTH, check_band
 
 __all__ = [
     "SN_ID",

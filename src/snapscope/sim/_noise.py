@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from snapscope.sim._bands import PIXEL_SIZE_CM, SCA_PIXELS
+from snapscope.roman import PIXEL_SIZE_CM, SCA_PIXELS
 
 __all__ = [
     "DQ",

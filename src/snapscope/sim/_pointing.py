@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from snapscope._utils._optional import require
-from snapscope.sim._bands import BAND_CODE, SCA_PIXELS
+from snapscope.roman import BAND_CODE, SCA_PIXELS
 
 require("galsim", purpose="simulating Roman images (snapscope.sim)")
 import galsim  # noqa: E402

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from snapscope._utils._optional import require
-from snapscope.sim._bands import PIXEL_SCALE, SCA_PIXELS, check_band
+from snapscope.roman import PIXEL_SCALE, SCA_PIXELS, check_band
 
 require("galsim", purpose="simulating Roman images (snapscope.sim)")
 import galsim  # noqa: E402

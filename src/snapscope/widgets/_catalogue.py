@@ -1,4 +1,4 @@
-"""Catalogue vocabulary of the search form: the Roman bands and the columns a search sorts on.
+"""Catalogue vocabulary of the search form: the columns a search sorts on.
 
 The provenance menu is filled by ``snapscope.db.list_provenance_tags`` and the results by
 ``Image.find_images``: the widgets send no SQL of their own.
@@ -6,10 +6,8 @@ The provenance menu is filled by ``snapscope.db.list_provenance_tags`` and the r
 
 from __future__ import annotations
 
-__all__ = ["ROMAN_BANDS", "SEARCH_COLUMNS"]
+__all__ = ["SEARCH_COLUMNS"]
 
-#: Roman WFI filters, blue to red (W146 is the wide filter).
-ROMAN_BANDS = ("R062", "Z087", "Y106", "J129", "W146", "H158", "F184", "K213")
 #: Catalogue columns a search can be ordered by (all ``l2image`` columns a person sorts on).
 SEARCH_COLUMNS = ("mjd", "band", "sca", "exptime", "ra", "dec", "observation_id", "filepath",
                   "position_angle")

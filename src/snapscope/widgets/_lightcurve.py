@@ -31,11 +31,9 @@ import ipywidgets as ipw
 import numpy as np
 import traitlets as t
 
-__all__ = ["LightCurve", "BAND_COLORS", "LIMIT_STEM"]
+from snapscope.roman import BAND_COLORS
 
-#: Plot colour of each Roman band (blue to red with wavelength).
-BAND_COLORS = {"R062": "#6a3d9a", "Z087": "#1f78b4", "Y106": "#2b8cbe", "J129": "#33a02c",
-               "W146": "#7f7f7f", "H158": "#ff7f00", "F184": "#e31a1c", "K213": "#b15928"}
+__all__ = ["LightCurve", "LIMIT_STEM"]
 
 #: Length (magnitudes) of the stem under an upper-limit triangle.
 LIMIT_STEM = 0.3

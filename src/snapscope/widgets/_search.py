@@ -28,7 +28,8 @@ import numpy as np
 import traitlets as t
 
 from snapscope.batch import image_key, parse_position
-from snapscope.widgets._catalogue import ROMAN_BANDS, SEARCH_COLUMNS
+from snapscope.roman import BANDS
+from snapscope.widgets._catalogue import SEARCH_COLUMNS
 from snapscope.widgets._fields import (
     INVALID,
     Field,
@@ -124,7 +125,7 @@ class SearchForm(ipw.VBox):
         self.page, self.has_next = 0, False
         self.provenance = ipw.Dropdown(description="provenance", options=[("any", None)],
                                        style={"description_width": "initial"})
-        self.bands = ipw.SelectMultiple(options=ROMAN_BANDS, rows=4, description="bands",
+        self.bands = ipw.SelectMultiple(options=BANDS, rows=4, description="bands",
                                         layout=ipw.Layout(width="170px"))
         self.fields = {
             "position": Field("position", _position_or_none,
