@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from snapscope._utils import _tangent as tangent
 from snapscope.roman import EFFECTIVE_WAVELENGTH, PIXEL_SCALE, SCA_PIXELS
 from snapscope.sim._lightcurve import SN_DEC, SN_ID, SN_RA
 
@@ -99,11 +100,7 @@ def gnomonic(
     ra0: float, dec0: float, ra: np.ndarray, dec: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tangent-plane coordinates (arcsec; xi east, eta north) of (ra, dec) about (ra0, dec0)."""
-    a0, d0 = np.radians(ra0), np.radians(dec0)
-    a, d = np.radians(ra), np.radians(dec)
-    cos_c = np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(a - a0)
-    xi = np.cos(d) * np.sin(a - a0) / cos_c
-    eta = (np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(a - a0)) / cos_c
+    xi, eta = tangent.gnomonic(ra, dec, ra0, dec0)
     return np.degrees(xi) * 3600.0, np.degrees(eta) * 3600.0
 
 
@@ -111,15 +108,8 @@ def inverse_gnomonic(
     ra0: float, dec0: float, xi: np.ndarray, eta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ra, dec) in degrees, ra in [0, 360), of tangent-plane offsets (arcsec) about (ra0, dec0)."""
-    a0, d0 = np.radians(ra0), np.radians(dec0)
-    x, y = np.radians(np.asarray(xi) / 3600.0), np.radians(np.asarray(eta) / 3600.0)
-    rho = np.hypot(x, y)
-    c = np.arctan(rho)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(rho > 0, y * np.sin(c) * np.cos(d0) / np.where(rho > 0, rho, 1.0), 0.0)
-    dec = np.arcsin(np.cos(c) * np.sin(d0) + ratio)
-    ra = a0 + np.arctan2(x * np.sin(c), rho * np.cos(d0) * np.cos(c) - y * np.sin(d0) * np.sin(c))
-    return np.degrees(ra) % 360.0, np.degrees(dec)
+    return tangent.inverse_gnomonic(np.radians(np.asarray(xi) / 3600.0),
+                                    np.radians(np.asarray(eta) / 3600.0), ra0, dec0)
 
 
 @dataclass

@@ -16,27 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from snapscope._utils._tangent import gnomonic, inverse_gnomonic
+
 __all__ = ["wcs_grid", "grid_pixel_to_sky", "grid_arrays"]
-
-
-def _gnomonic(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float):
-    a, d, a0, d0 = np.radians(ra), np.radians(dec), math.radians(ra0), math.radians(dec0)
-    cos_c = math.sin(d0) * np.sin(d) + math.cos(d0) * np.cos(d) * np.cos(a - a0)
-    xi = np.cos(d) * np.sin(a - a0) / cos_c
-    eta = (math.cos(d0) * np.sin(d) - math.sin(d0) * np.cos(d) * np.cos(a - a0)) / cos_c
-    return xi, eta
-
-
-def _inverse_gnomonic(xi: np.ndarray, eta: np.ndarray, ra0: float, dec0: float):
-    a0, d0 = math.radians(ra0), math.radians(dec0)
-    rho = np.hypot(xi, eta)
-    c = np.arctan(rho)
-    sin_c, cos_c = np.sin(c), np.cos(c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(rho > 0, eta * sin_c / np.where(rho > 0, rho, 1), 0.0)
-    dec = np.arcsin(np.clip(cos_c * math.sin(d0) + ratio * math.cos(d0), -1, 1))
-    ra = a0 + np.arctan2(xi * sin_c, rho * math.cos(d0) * cos_c - eta * math.sin(d0) * sin_c)
-    return np.degrees(ra) % 360.0, np.degrees(dec)
 
 
 def _catmull_rom(t: np.ndarray) -> list[np.ndarray]:
@@ -85,7 +67,7 @@ def grid_pixel_to_sky(grid: dict[str, Any], x: Any, y: Any) -> tuple[np.ndarray,
         Degrees, in the WCS's celestial frame (RA in [0, 360)).
     """
     xi, eta = grid_arrays(grid)
-    return _inverse_gnomonic(
+    return inverse_gnomonic(
         _interp(grid, xi, x, y), _interp(grid, eta, x, y), grid["ra0"], grid["dec0"]
     )
 
@@ -97,7 +79,7 @@ def _nodes(wcs, shape: tuple[int, int], step: float, ra0: float, dec0: float) ->
     ny = int(math.floor((h - 0.5 - y0) / step)) + 4
     gx, gy = np.meshgrid(x0 + step * np.arange(nx), y0 + step * np.arange(ny))
     ra, dec = wcs.celestial.pixel_to_world_values(gx.ravel(), gy.ravel())
-    xi, eta = _gnomonic(np.asarray(ra), np.asarray(dec), ra0, dec0)
+    xi, eta = gnomonic(np.asarray(ra), np.asarray(dec), ra0, dec0)
     return {
         "ra0": ra0,
         "dec0": dec0,
