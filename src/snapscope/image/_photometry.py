@@ -29,12 +29,17 @@ finds the same minimum iteratively (TRF) and assembles a ~20-column table per ca
 difference epoch's ~30 ms. The box (``overlap_slices``, mode ``'trim'``), the mask (given mask
 | non-finite data) and the local background (photutils' ``LocalBackground`` with
 ``MMMBackground``, called directly) are photutils'; the tests compare both fluxes and errors
-with ``PSFPhotometry``.
+with ``PSFPhotometry``. An ``ImagePSF`` fits a spline to its data on first use (~20 ms for an
+oversampled effective PSF, more than the photometry itself); batch work asks the PSF for a new
+model per image, so models with the same data, origin and oversampling share the first one's
+spline (a keyed cache of 32 models, evaluated with explicit parameters, never changed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -42,6 +47,9 @@ import numpy as np
 __all__ = ["ap_phot", "psf_phot", "forced_psf_phot", "resolve_mask", "coords_xy", "aperture_max"]
 
 _bg_lock = threading.Lock()
+_MODELS_MAX = 32
+_models: OrderedDict[bytes, Any] = OrderedDict()
+_models_lock = threading.Lock()
 
 
 def coords_xy(coords: Any, xnames: tuple[str, ...] = ("x",),
@@ -331,8 +339,8 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
         bad |= given
     background = np.atleast_1d(LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground())(
         data, x, y, mask=bad))
-    model = psf.getPhotutilsPSF(x[0], y[0]).copy()
-    model.flux = 1.0
+    model = _shared_model(psf.getPhotutilsPSF(x[0], y[0]))
+    values = dict(zip(model.param_names, model.parameters, strict=True))
     flux, err, npix = np.full(len(x), np.nan), np.full(len(x), np.nan), np.zeros(len(x), int)
     for i in range(len(x)):
         try:
@@ -344,8 +352,8 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
         yy, xx, d = yy[keep], xx[keep], data[box][keep]
         if np.isfinite(background[i]):
             d = d - background[i]
-        model.x_0, model.y_0 = x[i], y[i]
-        p = model(xx, yy)
+        values.update(flux=1.0, x_0=x[i], y_0=y[i])
+        p = model.evaluate(xx, yy, *(values[name] for name in model.param_names))
         w = np.ones_like(d) if sigma is None else 1.0 / sigma[box][keep] ** 2
         norm = float(np.sum(w * p * p))
         npix[i] = d.size
@@ -358,3 +366,23 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
             err[i] = (float(np.sum((d - flux[i] * p) ** 2)) / (d.size - 1) / norm) ** 0.5
     return Table({"x": x, "y": y, "flux_fit": flux, "flux_err": err, "local_bkg": background,
                   "n_pixels_fit": npix})
+
+
+def _shared_model(model: Any) -> Any:
+    """An earlier model with the same image data (its spline built), else ``model`` (kept)."""
+    data = getattr(model, "data", None)
+    if not isinstance(data, np.ndarray) or not hasattr(model, "oversampling"):
+        return model
+    shape = (type(model).__qualname__, data.shape, data.dtype.str,
+             np.asarray(model.oversampling).tolist(), np.asarray(model.origin).tolist(),
+             float(getattr(model, "fill_value", 0.0)))
+    key = hashlib.blake2b(repr(shape).encode() + np.ascontiguousarray(data).tobytes(),
+                          digest_size=16).digest()
+    with _models_lock:
+        if key in _models:
+            _models.move_to_end(key)
+            return _models[key]
+        _models[key] = model
+        while len(_models) > _MODELS_MAX:
+            _models.popitem(last=False)
+    return model
