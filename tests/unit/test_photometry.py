@@ -187,3 +187,20 @@ def test_forced_psf_phot_recovers_injected_flux_and_leaves_an_off_image_position
     true = np.array([s[2] for s in SOURCES])
     assert np.all(np.abs(result["flux_fit"][:3] - true) < 5 * result["flux_err"][:3] + 0.01 * true)
     assert np.isnan(result["flux_fit"][3]) and result["n_pixels_fit"][3] == 0
+
+
+def test_psf_models_with_the_same_data_share_one_spline():
+    """Batch work asks the PSF for a new model per image; equal data → the first model (whose
+    spline is already fitted), different data or oversampling → a model of its own."""
+    from photutils.psf import ImagePSF
+
+    from snapscope.image._photometry import _shared_model
+
+    rng = np.random.default_rng(4)
+    data = rng.random((41, 41))
+    first = _shared_model(ImagePSF(data.copy(), oversampling=4))
+    assert _shared_model(ImagePSF(data.copy(), oversampling=4, x_0=3.0)) is first
+    assert _shared_model(ImagePSF(data.copy(), oversampling=2)) is not first
+    other = data.copy()
+    other[20, 20] += 1e-12
+    assert _shared_model(ImagePSF(other, oversampling=4)) is not first
