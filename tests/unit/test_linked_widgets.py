@@ -274,3 +274,21 @@ def test_constructing_a_search_form_starts_no_server(tmp_path, monkeypatch):
     assert not _server.status()["initialised"] and not _server.status()["running"]
     assert form.provenance.options == (("any", None),)
     assert "starts on the first search" in form.status.value
+
+
+def test_a_photometry_table_imports_the_photometry_stack_in_the_background():
+    """The first search must not wait for photutils & co.: creating the table starts importing."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "from snapscope.widgets import PhotometryTable\n"
+            "before = 'photutils.aperture' in sys.modules\n"
+            "PhotometryTable()\n"
+            "for th in threading.enumerate():\n"
+            "    if th.name == 'snapscope-photometry-warm-up':\n"
+            "        th.join(120)\n"
+            "print(before, all(m in sys.modules for m in "
+            "('photutils.aperture', 'photutils.background', 'scipy.optimize')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

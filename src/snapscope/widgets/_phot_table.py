@@ -36,6 +36,7 @@ from snapscope import batch
 from snapscope.diff import Reference, reference_bands
 from snapscope.widgets._fields import INVALID, Field, one_line, parse_positive_float, status_html
 from snapscope.widgets._views import DataTable
+from snapscope.widgets._warmup import warm_up_photometry
 
 __all__ = ["PhotometryTable", "EXPORT_FORMATS"]
 
@@ -124,6 +125,7 @@ class PhotometryTable(ipw.VBox):
     def __init__(self, psf: Any = None, client: Any = None, workers: int | None = None,
                  reference: Reference | Mapping[str, Reference] | None = None,
                  **params: Any) -> None:
+        warm_up_photometry()
         self.psf, self.client, self.workers = psf, client, workers
         self.reference: Reference | Mapping[str, Reference] | None = None
         self._switching = False
