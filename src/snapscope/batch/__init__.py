@@ -16,6 +16,10 @@ extra ``dask``, imported only then).
 ``difference_photometry`` measures the same way on difference stamps (:mod:`snapscope.diff`,
 extra ``diff``). The decisions are in the docstrings of ``_run`` (backends), ``_cutouts``,
 ``_photometry`` and ``_difference``.
+
+Other parts that run a per-image step over many images (``snapscope.diff``) use the same
+building blocks: :func:`run` (the backends), :func:`portable` (what stands for an image on a
+Dask worker) and :func:`psf_for` (an image's PSF from a PSF, a mapping or a callable).
 """
 
 from snapscope.batch._cutouts import CutoutStack, cutouts, image_key, write_stamps
@@ -24,9 +28,15 @@ from snapscope.batch._difference import (
     DIFFERENCE_DEFAULTS,
     difference_photometry,
 )
-from snapscope.batch._photometry import COLUMNS, DEFAULTS, EffectivePSF, forced_photometry
+from snapscope.batch._photometry import (
+    COLUMNS,
+    DEFAULTS,
+    EffectivePSF,
+    forced_photometry,
+    psf_for,
+)
 from snapscope.batch._positions import parse_position, sky_positions
-from snapscope.batch._run import default_workers
+from snapscope.batch._run import default_workers, portable, run
 
 __all__ = [
     "cutouts",
@@ -43,4 +53,7 @@ __all__ = [
     "sky_positions",
     "image_key",
     "default_workers",
+    "run",
+    "portable",
+    "psf_for",
 ]

@@ -190,8 +190,7 @@ def difference(image: Any, reference: Reference | Mapping[str, Reference], psf: 
         No reference for the image's band; the position is off the image; no noise plane;
         bad sizes.
     """
-    from snapscope.batch import image_key
-    from snapscope.batch._photometry import psf_for
+    from snapscope.batch import image_key, psf_for
     from snapscope.image import Numpy2DImage
 
     check_sizes(size, kernel_half)
@@ -273,7 +272,7 @@ def differences(images: Iterable[Any], reference: Reference | Mapping[str, Refer
     ValueError
         As :func:`difference`, before any pixel is read for a missing band.
     """
-    from snapscope.batch._run import portable, run
+    from snapscope.batch import portable, run
 
     images = list(images)
     for band in sorted({im.band for im in images}):

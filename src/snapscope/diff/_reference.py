@@ -126,7 +126,7 @@ def select_images(images: list[Any], position: tuple[float, float], band: str | 
 
 
 def _stamp(image: Any, ra: float, dec: float, size: int, psf: Any) -> Any:
-    from snapscope.batch._photometry import psf_for
+    from snapscope.batch import psf_for
 
     return cut_stamp(image, ra, dec, size, psf_for(psf, image, imagesampled=True))
 
@@ -186,8 +186,7 @@ def build_reference(images: Iterable[Any], position: Any, psf: Any, *, band: str
     ValueError
         See :func:`select_images`; also for an unreadable position or bad sizes.
     """
-    from snapscope.batch import image_key, parse_position
-    from snapscope.batch._run import portable, run
+    from snapscope.batch import image_key, parse_position, portable, run
     from snapscope.image import Numpy2DImage
 
     check_sizes(size, kernel_half)
