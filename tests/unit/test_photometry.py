@@ -142,7 +142,6 @@ def _photutils_forced(data, error, mask, x, y, model, fit_shape, bginner, bgoute
                init_params=Table({"x": x, "y": y, "flux_init": np.full(len(x), 1000.0)}))
 
 
-@pytest.mark.filterwarnings("ignore:Input data contains unmasked nonfinite")  # photutils' note
 @pytest.mark.parametrize("with_noise", [True, False])
 @pytest.mark.parametrize("fit_shape", [(5, 5), (7, 9)])
 def test_forced_psf_phot_equals_photutils_psf_photometry(image_and_truth, with_noise, fit_shape):
@@ -162,7 +161,9 @@ def test_forced_psf_phot_equals_photutils_psf_photometry(image_and_truth, with_n
     x = np.array([s[0] for s in SOURCES] + [12.6, 0.4, 97.8])
     y = np.array([s[1] for s in SOURCES] + [100.3, 64.2, 127.4])
     ours = subject.forced_psf_phot({"x": x, "y": y}, psf, fit_shape=fit_shape, mask="flags")
-    theirs = _photutils_forced(data, noise, flags != 0, x, y, psf.getPhotutilsPSF(x[0], y[0]),
+    # photutils is given the non-finite pixel in its mask too (3.0 fails on one unmasked)
+    bad = (flags != 0) | ~np.isfinite(data)
+    theirs = _photutils_forced(data, noise, bad, x, y, psf.getPhotutilsPSF(x[0], y[0]),
                                fit_shape, 15, 25)
     np.testing.assert_allclose(ours["local_bkg"], theirs["local_bkg"], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(ours["n_pixels_fit"], theirs["n_pixels_fit"])
@@ -171,7 +172,7 @@ def test_forced_psf_phot_equals_photutils_psf_photometry(image_and_truth, with_n
     np.testing.assert_allclose(ours["flux_err"], theirs["flux_err"], rtol=1e-6)
     # and psf_phot (the Image API's photutils path) agrees with both
     init = Table({"x": x, "y": y, "flux_init": np.full(len(x), 1000.0)})
-    api = subject.psf_phot(init, psf, fit_shape=fit_shape, mask="flags")
+    api = subject.psf_phot(init, psf, fit_shape=fit_shape, mask=bad)
     np.testing.assert_allclose(ours["flux_fit"], api["flux_fit"], rtol=0,
                                atol=1e-6 * float(np.min(api["flux_err"])))
 
