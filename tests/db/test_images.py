@@ -217,6 +217,28 @@ def test_provenance_arguments(catalogue, dbclient, provenance):
         Image.find_images(provenance_tag="nope", process="synthetic", dbclient=dbclient)
 
 
+def test_a_tag_search_is_one_statement(catalogue, dbclient, monkeypatch):
+    """The tag is resolved inside the search; only an empty answer checks the tag exists."""
+    import psycopg
+
+    statements = []
+    execute = psycopg.Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        if query:  # "" is the connection pool's liveness check
+            statements.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    found = Image.find_images(provenance_tag="test", process="synthetic", band="Y106",
+                              dbclient=dbclient)
+    assert found and len(statements) == 1
+    statements.clear()
+    assert Image.find_images(provenance_tag="test", process="synthetic", band="nope",
+                             dbclient=dbclient) == []  # a known tag, nothing matches: no error
+    assert len(statements) == 2
+
+
 def test_bad_filters(catalogue, dbclient):
     with pytest.raises(UnknownFilterError, match="allowed: .*band.*mjd_min"):
         Image.find_images(dbclient=dbclient, filter="R062")

@@ -4,7 +4,9 @@ Filters (all ANDed), as snappl's ``/findl2images`` plus a few additions:
 
 * ``provenance`` (Provenance, UUID or str) **or** ``provenance_tag`` + ``process``; snappl
   requires one of them, snapscope also allows neither (search every provenance) because a
-  notebook user exploring a catalogue usually has one provenance anyway.
+  notebook user exploring a catalogue usually has one provenance anyway. A tag is resolved
+  inside the search statement; only a search that finds nothing checks that the tag exists
+  (to name the known ones in the error).
 * equality: ``id, observation_id, sca, band, filepath, format`` and every numeric column
   (snappl's exact numeric filters crash its server); a list/tuple value means "any of",
   ``None`` means "is NULL". Values are converted to the column's type, not compared as strings
@@ -30,8 +32,8 @@ from typing import Any
 
 from snapscope.exceptions import UnknownFilterError
 
-__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "resolve_provenance_id", "find_rows",
-           "list_provenance_tags"]
+__all__ = ["ROW_COLUMNS", "ALLOWED_KEYS", "build_query", "provenance_selector", "check_tag",
+           "find_rows", "list_provenance_tags"]
 
 _RA_C = ("ra_corner_00", "ra_corner_01", "ra_corner_10", "ra_corner_11")
 _DEC_C = ("dec_corner_00", "dec_corner_01", "dec_corner_10", "dec_corner_11")
@@ -85,10 +87,12 @@ def _convert(col: str, value: Any) -> Any:
         raise ValueError(f"find_images: {col}={value!r} is not a valid {col}") from None
 
 
-def resolve_provenance_id(
-    cur: Any, provenance: Any, provenance_tag: str | None, process: str | None
-) -> uuid.UUID | None:
-    """Return the provenance id to search, or None for all (snappl's rules, see module doc)."""
+def provenance_selector(provenance: Any, provenance_tag: str | None,
+                        process: str | None) -> uuid.UUID | tuple[str, str] | None:
+    """Which provenance to search: an id, a ``(tag, process)`` pair, or None for all.
+
+    snappl's rules (module docstring); checked without the database.
+    """
     if provenance is not None and (provenance_tag is not None or process is not None):
         raise ValueError(
             "Must specify either provenance, or both of provenance_tag and process; "
@@ -101,28 +105,35 @@ def resolve_provenance_id(
         return None
     if provenance_tag is None or process is None:
         raise ValueError("provenance_tag and process must be given together")
+    return str(provenance_tag), str(process)
+
+
+def check_tag(cur: Any, provenance_tag: str, process: str) -> None:
+    """Raise a ValueError naming the known tags when ``(provenance_tag, process)`` is unknown."""
     row = cur.execute(
-        "SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s",
-        (provenance_tag, process),
+        "SELECT 1 FROM provenance_tag WHERE tag = %s AND process = %s", (provenance_tag, process)
     ).fetchone()
-    if row is None:
-        known = cur.execute(
-            "SELECT tag, process FROM provenance_tag ORDER BY 1, 2 LIMIT 20"
-        ).fetchall()
-        known_s = ", ".join(f"({_get(r, 'tag', 0)!r}, {_get(r, 'process', 1)!r})" for r in known)
-        raise ValueError(
-            f"no provenance for tag {provenance_tag!r} and process {process!r}; "
-            f"known (tag, process): {known_s or 'none'}"
-        )
-    return _get(row, "provenance_id", 0)
+    if row is not None:
+        return
+    known = cur.execute("SELECT tag, process FROM provenance_tag ORDER BY 1, 2 LIMIT 20").fetchall()
+    known_s = ", ".join(f"({_get(r, 'tag', 0)!r}, {_get(r, 'process', 1)!r})" for r in known)
+    raise ValueError(
+        f"no provenance for tag {provenance_tag!r} and process {process!r}; "
+        f"known (tag, process): {known_s or 'none'}"
+    )
 
 
 def _get(row: Any, key: str, index: int) -> Any:
     return row[key] if isinstance(row, dict) else row[index]
 
 
-def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tuple[Any, list]:
-    """Return ``(sql.Composed, params)`` of the search; see the module docstring."""
+def build_query(provenance: uuid.UUID | tuple[str, str] | None,
+                kwargs: dict[str, Any]) -> tuple[Any, list]:
+    """Return ``(sql.Composed, params)`` of the search; see the module docstring.
+
+    ``provenance`` is :func:`provenance_selector`'s answer: a ``(tag, process)`` pair is
+    resolved by a sub-select in the same statement (one round trip per search).
+    """
     from psycopg import sql
 
     from snapscope.db import _spatial
@@ -135,9 +146,13 @@ def build_query(provenance_id: uuid.UUID | None, kwargs: dict[str, Any]) -> tupl
         )
     conds: list[Any] = []
     params: list[Any] = []
-    if provenance_id is not None:
+    if isinstance(provenance, tuple):
+        conds.append(sql.SQL("provenance_id = (SELECT provenance_id FROM provenance_tag"
+                             " WHERE tag = %s AND process = %s)"))
+        params.extend(provenance)
+    elif provenance is not None:
         conds.append(sql.SQL("provenance_id = %s"))
-        params.append(provenance_id)
+        params.append(provenance)
     for key, value in kwargs.items():
         if key in _SPECIAL:
             continue
@@ -255,10 +270,13 @@ def find_rows(
     client = get_client(dbclient)
     for attempt in (0, 1):
         try:
+            selector = provenance_selector(provenance, provenance_tag, process)
+            query, params = build_query(selector, kwargs)
             with client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-                pid = resolve_provenance_id(cur, provenance, provenance_tag, process)
-                query, params = build_query(pid, kwargs)
-                return cur.execute(query, params, binary=True).fetchall()
+                rows = cur.execute(query, params, binary=True).fetchall()
+                if not rows and isinstance(selector, tuple):
+                    check_tag(cur, *selector)  # no answer: say so if the tag is unknown
+                return rows
         except Exception as err:
             from snapscope.exceptions import DatabaseUnavailableError
 
