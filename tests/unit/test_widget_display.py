@@ -21,6 +21,7 @@ from snapscope.widgets._state import ManualCuts
 from snapscope.widgets._traits import (
     CUT_PERCENTILES,
     QUANTILE_PERCENTILES,
+    compute_limits,
     cuts_spec,
     interval_from_spec,
     stretch_from_spec,
@@ -171,3 +172,19 @@ def test_control_colormaps_are_sent_once_and_reverse_as_matplotlib(widget):
     for name in COLORMAPS:  # the browser makes "_r" by reversing the 256 entries
         rgba = np.frombuffer(tables[name], np.uint8).reshape(256, 4)
         assert colormap_lut(f"{name}_r") == rgba[::-1].tobytes()
+
+
+@pytest.mark.parametrize(
+    "interval",
+    [None, PercentileInterval(99.0), PercentileInterval(98.0), MinMaxInterval(),
+     AsymmetricPercentileInterval(2.0, 97.0), ZScaleInterval()],
+    ids=["default", "preset", "off-knot", "minmax", "asymmetric", "zscale"],
+)
+def test_limits_are_astropys_whether_from_the_table_or_the_sample(widget, interval):
+    """One way to compute cuts: table knots, np.percentile or get_limits give astropy's limits."""
+    entry = widget._entries["sky"]
+    widget.set_cuts(AsymmetricPercentileInterval(0.5, 99.5) if interval is None else interval)
+    expected = tuple(widget.get_cuts().get_limits(entry.cache["sample"]))
+    entry.cuts = interval
+    assert compute_limits(interval, entry.cache["sample"], widget._quantiles(entry)) == expected
+    assert widget._limits(entry) == expected

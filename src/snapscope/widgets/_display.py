@@ -28,6 +28,7 @@ from ._traits import (
     default_cuts,
     default_stretch,
     interval_from_spec,
+    sample_quantiles,
     sample_values,
     stretch_from_spec,
     stretch_spec,
@@ -64,8 +65,14 @@ class DisplayMixin:
             entry.cache["sample"] = sample_values(entry.array, entry.mask)
         return entry.cache["sample"]
 
+    def _quantiles(self, entry: ImageEntry) -> dict[str, Any] | None:
+        """The quantile table of the image's sample (``ImageInfo.quantiles``), made once."""
+        if "quantiles" not in entry.cache:
+            entry.cache["quantiles"] = sample_quantiles(self._sample(entry))
+        return entry.cache["quantiles"]
+
     def _limits(self, entry: ImageEntry) -> tuple[float, float]:
-        return compute_limits(entry.cuts, self._sample(entry))
+        return compute_limits(entry.cuts, self._sample(entry), self._quantiles(entry))
 
     def _display_traits(self) -> dict[str, Display]:
         out = {}

@@ -30,7 +30,6 @@ from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_TILE, ProtocolError
 from ._records import RecordDict, RecordList, RecordTrait
 from ._state import Catalog, Display, ImageInfo, Link, Overview, View
 from ._tile_server import TileServer
-from ._traits import sample_quantiles
 from ._viewport import ViewportMixin, fit_view
 from ._wcsgrid import wcs_grid
 
@@ -179,7 +178,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
             levels=[pyr.level_shape(level) for level in range(pyr.n_levels)],
             has_mask=entry.mask is not None,
             wcs=wcs_grid(entry.wcs, entry.shape),
-            quantiles=sample_quantiles(self._sample(entry)),
+            quantiles=self._quantiles(entry),
         )
         self._entries[label] = entry
         self._set_traits(
