@@ -134,6 +134,8 @@ def test_tile_request_is_answered_with_header_and_one_buffer(sky):
         ({"kind": "tile", "id": 3, "key": None, "level": -1, "tx": 0, "ty": 0}, "must be"),
         ({"kind": "tile", "id": 4, "level": 9, "tx": 0, "ty": 0}, "level 9 does not exist"),
         ({"kind": "tile", "id": 5, "level": 0, "tx": 5, "ty": 0}, "outside level 0"),
+        ({"kind": "tile", "id": 7, "level": 0, "tx": -1, "ty": 0}, "tile (-1, 0) is outside"),
+        ({"kind": "tile", "id": 9, "level": -1, "tx": 0, "ty": 0}, "level -1 does not exist"),
         ({"kind": "tile", "id": 6, "level": 0, "tx": 0, "ty": 0, "plane": "mask"}, "no mask"),
         ({"kind": "bogus", "id": 8}, "unknown message kind"),
         ({"kind": "cancel", "ids": "all"}, "must be a list"),

@@ -187,9 +187,6 @@ class RecordTrait(t.TraitType):
         except (TypeError, ValueError) as exc:
             raise t.TraitError(f"trait {self.name!r} of {type(obj).__name__}: {exc}") from exc
 
-    def info(self) -> str:
-        return f"a {self.record.__name__}" + (" or None" if self.allow_none else "")
-
 
 class RecordDict(t.Dict):
     """A trait holding ``{str: record}`` (e.g. one record per loaded image)."""
