@@ -1,4 +1,7 @@
 // The widget's synced traits (Python: src/snapscope/widgets/_image_widget.py) as seen in JS.
+// Each interface is the twin of one record of src/snapscope/widgets/_state.py (same fields, same
+// types; `name?:` is a record field whose default is None); tests/unit/test_widget_state.py
+// compares the two, field by field, and the traits of `Traits` with ImageWidget's synced traits.
 import type { AnyModel } from "@anywidget/types";
 import type { TileReplyMsg } from "./protocol";
 import type { CutsSpec } from "./ui/cuts";
@@ -89,7 +92,9 @@ export interface CatalogTrait {
 }
 
 /** The overview tile of the last loaded image, carried by the widget state. */
-export type OverviewTrait = TileReplyMsg & { buffer: DataView };
+export interface OverviewTrait extends TileReplyMsg {
+  buffer: DataView;
+}
 
 export interface Traits {
   _images: Record<string, ImageTrait>;
@@ -105,7 +110,7 @@ export interface Traits {
   _link: LinkTrait | null;
   show_mask: boolean;
   height: string;
-  renderer: string;
+  renderer: "auto" | "webgl2" | "canvas";
 }
 
 export type Model = AnyModel<Traits>;

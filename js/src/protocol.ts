@@ -1,5 +1,8 @@
 // Message kinds of the tile protocol. Twin of src/snapscope/widgets/_protocol.py (same names,
-// same values); tests/unit/test_widget_protocol.py compares the two files.
+// same values); tests/unit/test_widget_protocol.py compares the two files. The reply's fields are
+// the record TileReply of src/snapscope/widgets/_state.py (tests/unit/test_widget_state.py).
+import type { TileHeader } from "./tiles/decode";
+
 export const PROTOCOL_VERSION = 2;
 export const MSG_TILE = "tile";
 export const MSG_CANCEL = "cancel";
@@ -25,12 +28,11 @@ export interface TileRequestMsg extends TileAddress {
 }
 
 /** Reply header: the address, the request id (null for the `_overview` trait) and the encoding header. */
-export interface TileReplyMsg extends TileAddress {
+export interface TileReplyMsg extends TileAddress, TileHeader {
   kind: typeof MSG_TILE;
   id: number | null;
-  dtype: string;
-  shape: [number, number];
-  [extra: string]: unknown;
+  /** A sampled stand-in for a big image's overview, replaced by the exact tile. */
+  preview?: boolean;
 }
 
 export interface ErrorReplyMsg {

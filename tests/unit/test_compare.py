@@ -15,6 +15,7 @@ from fitsmaker import make_wcs
 
 from snapscope.image import Numpy2DImage
 from snapscope.widgets import CompareView
+from snapscope.widgets._state import Link, View
 
 
 @pytest.fixture
@@ -43,8 +44,8 @@ def test_panes_share_one_link_group_and_start_on_one_sky_position(images):
     cv = CompareView(images, labels=["a", "b", "c"])
     assert [p.displayed_label for p in cv.panes] == ["a", "b", "c"] == list(cv.labels)
     links = [p._link for p in cv.panes]
-    assert links[0]["group"] and all(link == links[0] for link in links)
-    assert links[0] == {"group": cv._link["group"], "mode": "wcs", "display": True}
+    assert links[0].group and all(link == links[0] for link in links)
+    assert links[0] == Link(group=cv._link.group, mode="wcs", display=True)
     assert cv.get_state()["_panes"] == [f"anywidget:{p.model_id}" for p in cv.panes]
     first = sky_centre(cv.panes[0])
     for pane in cv.panes[1:]:
@@ -88,12 +89,12 @@ def test_pixel_link_needs_one_shape():
     with pytest.raises(ValueError, match=r"link='pixel' needs images of one shape"):
         CompareView([np.zeros((8, 8)), np.zeros((8, 9))], link="pixel")
     cv = CompareView([np.zeros((8, 8)), np.ones((8, 8))], link="pixel")
-    assert cv.panes[1]._link["mode"] == "pixel"
+    assert cv.panes[1]._link.mode == "pixel"
 
 
 def test_unlinked_panes_still_share_a_group_for_the_display():
     cv = CompareView([np.zeros((8, 8)), np.ones((6, 9))], link=None)
-    assert [p._link["mode"] for p in cv.panes] == ["none", "none"]
+    assert [p._link.mode for p in cv.panes] == ["none", "none"]
 
 
 def test_a_viewport_set_from_python_moves_every_pane(images):
@@ -109,10 +110,10 @@ def test_a_viewport_set_from_python_moves_every_pane(images):
 def test_a_browser_pan_is_left_to_the_browser(images):
     """The page links the panes; Python must not move the others again (it would fight)."""
     cv = CompareView(images)
-    before = [dict(p._view) for p in cv.panes]
-    view = dict(before[0], x=before[0]["x"] + 5)
+    before = [p._view for p in cv.panes]
+    view = dict(before[0].to_json(), x=before[0].x + 5)
     cv.panes[0].set_state({"_view": view})  # as a browser message does
-    assert cv.panes[0]._view == view
+    assert cv.panes[0]._view == View(**view)
     assert [p._view for p in cv.panes[1:]] == before[1:]
 
 
@@ -137,7 +138,7 @@ def test_per_pane_stretch_and_browser_edits_stay_in_their_pane(images):
     shared = CompareView(images)
     pane = shared.panes[0]
     key = pane._displayed
-    displays = {key: {**pane._displays[key], "cmap": "magma"}}
+    displays = {key: {**pane._displays[key].to_json(), "cmap": "magma"}}
     pane.set_state({"_displays": displays})  # a display-control edit: shared in the page
     assert pane.get_colormap() == "magma"
     assert [p.get_colormap() for p in shared.panes[1:]] == [None, None]

@@ -65,14 +65,14 @@ def test_load_sends_one_state_update_with_the_overview_tile(sky):
     state, buffers = updates[0]
     assert {"_images", "_displayed", "_displays", "_view", "_overview"} <= set(state["state"])
     overview = w._overview
-    assert overview["buffer"] in [bytes(b) for b in buffers]  # a binary buffer, not base64
+    assert overview.buffer in [bytes(b) for b in buffers]  # a binary buffer, not base64
     img = w._images[w._displayed]
-    assert overview["kind"] == MSG_TILE and overview["id"] is None
-    assert overview["key"] == w._displayed
-    assert overview["level"] == len(img["levels"]) - 1 == 2
+    assert overview.kind == MSG_TILE and overview.id is None
+    assert overview.key == w._displayed
+    assert overview.level == len(img.levels) - 1 == 2
     expected = w.tiles.pyramid(w._entries["default"]).overview()
     np.testing.assert_array_equal(
-        decode_tile(overview, overview["buffer"]), expected.astype(np.float16).astype(np.float32)
+        decode_tile(overview.to_json(), overview.buffer), expected.astype(np.float16).astype(np.float32)
     )
 
 
@@ -103,7 +103,7 @@ def test_overview_of_a_big_uncached_image_is_left_to_a_request(monkeypatch, sky)
     ((again, _),) = w.sent
     assert again["id"] == 2 and "preview" not in again
     w.load_image(sky)  # the overview is cached now: cheap, so it is part of the state
-    assert w._overview["level"] == pyr.top_level
+    assert w._overview.level == pyr.top_level
 
 
 def test_tile_request_is_answered_with_header_and_one_buffer(sky):
@@ -134,6 +134,8 @@ def test_tile_request_is_answered_with_header_and_one_buffer(sky):
         ({"kind": "tile", "id": 3, "key": None, "level": -1, "tx": 0, "ty": 0}, "must be"),
         ({"kind": "tile", "id": 4, "level": 9, "tx": 0, "ty": 0}, "level 9 does not exist"),
         ({"kind": "tile", "id": 5, "level": 0, "tx": 5, "ty": 0}, "outside level 0"),
+        ({"kind": "tile", "id": 7, "level": 0, "tx": -1, "ty": 0}, "tile (-1, 0) is outside"),
+        ({"kind": "tile", "id": 9, "level": -1, "tx": 0, "ty": 0}, "level -1 does not exist"),
         ({"kind": "tile", "id": 6, "level": 0, "tx": 0, "ty": 0, "plane": "mask"}, "no mask"),
         ({"kind": "bogus", "id": 8}, "unknown message kind"),
         ({"kind": "cancel", "ids": "all"}, "must be a list"),
@@ -213,8 +215,8 @@ def test_two_widgets_share_the_pyramid_of_one_image(sky):
 def test_all_nan_image():
     w = RecordingWidget()
     w.load_image(np.full((40, 60), np.nan, np.float32))
-    assert w._displays[w._displayed]["vmin"] < w._displays[w._displayed]["vmax"]
-    assert np.isnan(decode_tile(w._overview, w._overview["buffer"])).all()
+    assert w._displays[w._displayed].vmin < w._displays[w._displayed].vmax
+    assert np.isnan(decode_tile(w._overview.to_json(), w._overview.buffer)).all()
 
 
 @pytest.mark.parametrize("shape", [(1, 700), (700, 1), (1, 1)])
@@ -222,7 +224,7 @@ def test_one_by_n_images(shape):
     w = RecordingWidget()
     w.load_image(np.arange(np.prod(shape), dtype=np.float64).reshape(shape))
     img = w._images[w._displayed]
-    assert img["levels"][0] == list(shape)
+    assert img.levels[0] == shape
     assert w.get_viewport()["fov"] == max(shape)
     tile_request(w, 1, level=0, tx=0, ty=0)
     assert w.replies(MSG_TILE)[-1][0]["id"] == 1
@@ -231,7 +233,7 @@ def test_one_by_n_images(shape):
 def test_no_wcs_image_has_no_grid_and_clicks_have_no_sky(sky):
     w = RecordingWidget()
     w.load_image(sky)
-    assert w._images[w._displayed]["wcs"] is None
+    assert w._images[w._displayed].wcs is None
     events = []
     w.on_click(events.append)
     w.browser({"kind": "click", "key": w._displayed, "x": 10.2, "y": 20.7})
@@ -272,7 +274,7 @@ def test_browser_pan_updates_viewport_keeping_units(sky):
     w = RecordingWidget()
     wcs = tan_wcs()
     w.load_image(NDData(sky, wcs=wcs))
-    w._view = {"key": w._displayed, "x": 100.0, "y": 80.0, "fov": 50.0}  # as the browser does
+    w.set_state({"_view": {"key": w._displayed, "x": 100.0, "y": 80.0, "fov": 50.0}})  # a pan
     vp = w.get_viewport(sky_or_pixel="pixel")
     assert vp["center"][0] == pytest.approx(100.0) and vp["fov"] == pytest.approx(50.0)
     assert w.get_viewport()["center"].separation(wcs.pixel_to_world(100, 80)).arcsec < 1e-6
@@ -287,8 +289,8 @@ def test_stretch_and_cuts_change_sends_no_pixels(sky):
     w.set_colormap("viridis")
     assert w.sent == []
     d = w._displays[w._displayed]
-    assert (d["vmin"], d["vmax"], d["stretch"]["name"], d["cmap"]) == (990, 1010, "sqrt", "viridis")
-    assert len(d["cmap_lut"]) == 1024
+    assert (d.vmin, d.vmax, d.stretch.name, d.cmap) == (990, 1010, "sqrt", "viridis")
+    assert len(d.cmap_lut) == 1024
 
 
 def test_blink_and_lock_follow_sky_position(sky):
@@ -303,9 +305,9 @@ def test_blink_and_lock_follow_sky_position(sky):
     w1.set_viewport(center=(200.0, 100.0), fov=80.0, image_label="a")
     v2 = w2._view
     sky1 = w1._entries["a"].wcs.pixel_to_world(200.0, 100.0)
-    sky2 = w2._entries["default"].wcs.pixel_to_world(v2["x"], v2["y"])
+    sky2 = w2._entries["default"].wcs.pixel_to_world(v2.x, v2.y)
     assert sky1.separation(sky2).arcsec < 1e-6
-    assert v2["fov"] == pytest.approx(40.0, rel=1e-6)
+    assert v2.fov == pytest.approx(40.0, rel=1e-6)
     lock.unlock()
     w1.set_viewport(center=(10.0, 10.0), image_label="a")
     assert w2._view == v2
@@ -340,7 +342,7 @@ def test_mask_plane_tiles_hold_the_masked_fraction(sky):
     flags[:2, :2] = 4
     w = RecordingWidget()
     w.load_image(Numpy2DImage(data=sky, flags=flags, wcs=tan_wcs()))
-    assert w._images[w._displayed]["has_mask"]
+    assert w._images[w._displayed].has_mask
     w.sent.clear()
     tile_request(w, 1, level=1, plane="mask")
     ((content, buffers),) = w.sent
@@ -355,8 +357,8 @@ def test_center_on_moves_the_view_keeping_the_zoom(sky):
     w.set_viewport(fov=64.0 * 0.11 / 3600 * u.deg)
     ra, dec = (float(v) for v in wcs.pixel_to_world_values(100.0, 50.0))
     w.center_on(ra, dec)
-    assert (w._view["x"], w._view["y"]) == (pytest.approx(100.0), pytest.approx(50.0))
-    assert w._view["fov"] == pytest.approx(64.0)
+    assert (w._view.x, w._view.y) == (pytest.approx(100.0), pytest.approx(50.0))
+    assert w._view.fov == pytest.approx(64.0)
     with pytest.raises(TypeError, match="no WCS"):
         w.load_image(sky, image_label="plain")
         w.center_on(ra, dec, image_label="plain")
@@ -375,7 +377,7 @@ w = ImageWidget()
 w.load_image(np.random.default_rng(0).normal(1000, 10, (300, 200)).astype(np.float32))
 heavy = [m for m in ("astropy.visualization", "astropy.nddata", "matplotlib", "scipy") if m in sys.modules]
 assert not heavy, heavy
-vmin, vmax = w._displays[w._displayed]["vmin"], w._displays[w._displayed]["vmax"]
+vmin, vmax = w._displays[w._displayed].vmin, w._displays[w._displayed].vmax
 from astropy.visualization import AsymmetricPercentileInterval, LinearStretch
 cuts = w.get_cuts()
 assert isinstance(cuts, AsymmetricPercentileInterval), cuts

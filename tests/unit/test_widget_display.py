@@ -1,8 +1,6 @@
 """The viewer's display control seen from Python: the browser writes ``_displays`` back, the
 image's entry stays the one owner of cuts, stretch and colormap (``widgets/_display.py``)."""
 
-import copy
-
 import numpy as np
 import pytest
 from astropy.visualization import (
@@ -18,9 +16,12 @@ from test_widget_helpers import RecordingWidget
 
 from snapscope.tiles import COLORMAPS
 from snapscope.widgets._pyramids import colormap_lut
+from snapscope.widgets._records import to_json
+from snapscope.widgets._state import ManualCuts
 from snapscope.widgets._traits import (
     CUT_PERCENTILES,
     QUANTILE_PERCENTILES,
+    compute_limits,
     cuts_spec,
     interval_from_spec,
     stretch_from_spec,
@@ -48,8 +49,8 @@ def state_updates(w):
 
 
 def browser_edit(w, **changes):
-    """Send ``_displays`` as the display control does: the whole dict, one display changed."""
-    displays = copy.deepcopy(w._displays)
+    """Send ``_displays`` as the display control does: the whole JSON, one display changed."""
+    displays = to_json(w._displays)
     displays[w._displayed].update(changes)
     w.set_state({"_displays": displays})
 
@@ -71,13 +72,13 @@ def test_presets_round_trip_and_are_knots_of_the_quantile_table(widget, pct):
     interval = interval_from_spec({"kind": "percentile", "lower": lower, "upper": upper}, 0, 0)
     assert type(interval) is (MinMaxInterval if pct == 100 else PercentileInterval)
     assert cuts_spec(interval) == {"kind": "percentile", "lower": lower, "upper": upper}
-    table = widget._images[widget._displayed]["quantiles"]
-    q = np.frombuffer(table["q"], "<f8")
+    table = widget._images[widget._displayed].quantiles
+    q = np.frombuffer(table.q, "<f8")
     sample = widget._entries["sky"].cache["sample"]
     # The browser reads the knots: exactly Python's limits for the same interval.
-    got = (q[table["p"].index(lower)], q[table["p"].index(upper)])
+    got = (q[table.p.index(lower)], q[table.p.index(upper)])
     assert got == tuple(interval.get_limits(sample))
-    assert table["p"] == list(QUANTILE_PERCENTILES) and len(table["q"]) == 8 * len(table["p"])
+    assert table.p == QUANTILE_PERCENTILES and len(table.q) == 8 * len(table.p)
 
 
 def test_asymmetric_and_manual_specs_and_bad_ones():
@@ -131,8 +132,8 @@ def test_control_edit_updates_the_entry_and_resends_python_limits(widget):
     assert isinstance(cuts, PercentileInterval)
     assert (cuts.lower_percentile, cuts.upper_percentile) == ((100 - 99.9) / 2, 99.95)
     d = w._displays[key]
-    assert (d["vmin"], d["vmax"]) == tuple(cuts.get_limits(w._entries["sky"].cache["sample"]))
-    assert d["cmap_lut"] == colormap_lut("viridis_r")
+    assert (d.vmin, d.vmax) == tuple(cuts.get_limits(w._entries["sky"].cache["sample"]))
+    assert d.cmap_lut == colormap_lut("viridis_r")
     assert w.sent == []  # no custom message, so no tile
     (update,) = [u for u in updates if u and u.get("method") == "update"]
     assert set(update["state"]) == {"_displays"}  # the normalised state; no echo_update
@@ -144,7 +145,7 @@ def test_typed_limits_become_manual_cuts(widget):
     cuts = widget.get_cuts()
     assert isinstance(cuts, ManualInterval) and (cuts.vmin, cuts.vmax) == (995.0, 1040.5)
     d = widget._displays[widget._displayed]
-    assert (d["vmin"], d["vmax"], d["cuts"]) == (995.0, 1040.5, {"kind": "manual"})
+    assert (d.vmin, d.vmax, d.cuts) == (995.0, 1040.5, ManualCuts(kind="manual"))
 
 
 def test_unchanged_fields_keep_pythons_objects(widget):
@@ -158,7 +159,7 @@ def test_unchanged_fields_keep_pythons_objects(widget):
 
 
 def test_a_bad_edit_changes_nothing_and_is_reported(widget):
-    before = copy.deepcopy(widget._displays)
+    before = dict(widget._displays)
     browser_edit(widget, cmap="viridis", stretch={"name": "lut", "params": [0, 0], "lut": None})
     assert widget.get_colormap() is None  # the good half of the edit is not applied either
     assert "only choose" in widget._last_error and widget.errors
@@ -171,3 +172,19 @@ def test_control_colormaps_are_sent_once_and_reverse_as_matplotlib(widget):
     for name in COLORMAPS:  # the browser makes "_r" by reversing the 256 entries
         rgba = np.frombuffer(tables[name], np.uint8).reshape(256, 4)
         assert colormap_lut(f"{name}_r") == rgba[::-1].tobytes()
+
+
+@pytest.mark.parametrize(
+    "interval",
+    [None, PercentileInterval(99.0), PercentileInterval(98.0), MinMaxInterval(),
+     AsymmetricPercentileInterval(2.0, 97.0), ZScaleInterval()],
+    ids=["default", "preset", "off-knot", "minmax", "asymmetric", "zscale"],
+)
+def test_limits_are_astropys_whether_from_the_table_or_the_sample(widget, interval):
+    """One way to compute cuts: table knots, np.percentile or get_limits give astropy's limits."""
+    entry = widget._entries["sky"]
+    widget.set_cuts(AsymmetricPercentileInterval(0.5, 99.5) if interval is None else interval)
+    expected = tuple(widget.get_cuts().get_limits(entry.cache["sample"]))
+    entry.cuts = interval
+    assert compute_limits(interval, entry.cache["sample"], widget._quantiles(entry)) == expected
+    assert widget._limits(entry) == expected

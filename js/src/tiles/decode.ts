@@ -8,15 +8,16 @@
 
 import { unzlibSync } from "fflate";
 
+/** encode_tile's header: only what decoding needs (Python: widgets/_state.py TileReply). */
 export interface TileHeader {
   dtype: string;
   shape: [number, number];
   scale?: number;
-  compression?: string | null;
+  compression?: string;
   /** Bytes were shuffled (all byte 0s, then all byte 1s…) with this item size. */
-  shuffle?: number | null;
+  shuffle?: number;
   /** Median order key: the payload holds zigzag(key - base) instead of the value bits. */
-  base?: number | null;
+  base?: number;
 }
 
 /** Undo the byte shuffle of compressed tiles. */

@@ -45,11 +45,11 @@ The contract (the widget builds on exactly this)::
 
     encode_tile(arr, dtype="float16" | "float32", compress=False) -> (header: dict, payload: bytes)
     #   header (JSON-serialisable): {"dtype": "float16"|"float32", "shape": [ny, nx],
-    #   "has_nan": bool, "min": float|None, "max": float|None, "scale": float}
+    #   "scale": float}: what a decoder needs, nothing more (min/max/has_nan were sent once
+    #   and read by nobody).
     #   payload: little-endian values, row-major, row 0 first; value = stored * scale.
-    #   min/max are over finite values (None when there are none). scale is 1.0 except for
-    #   float16 tiles beyond the float16 range (|v| > 65504): then the smallest power of two
-    #   that fits (exact, keeps float16's relative precision; see _encode.py).
+    #   scale is 1.0 except for float16 tiles beyond the float16 range (|v| > 65504): then
+    #   the smallest power of two that fits (exact, keeps float16's relative precision).
     #   compress=True packs the payload losslessly (header adds "compression": "zlib",
     #   "shuffle": itemsize, "base": median order key; 40 % of float16 on noisy sky), when
     #   that saves at least 10 %; decoded values are bit-identical.

@@ -62,11 +62,9 @@ def encode_tile(arr: Any, dtype: str = "float16", compress: bool = False) -> tup
     Returns
     -------
     header : dict
-        JSON-serialisable: ``{"dtype": "float16"|"float32", "shape": [ny, nx], "has_nan":
-        bool, "min": float|None, "max": float|None, "scale": float}``; ``min``/``max`` are
-        over the finite values (None when there are none, since JSON has no NaN).
-        Compressed tiles add ``"compression": "zlib"``, ``"shuffle": itemsize`` and
-        ``"base": int`` (the median order key).
+        JSON-serialisable: ``{"dtype": "float16"|"float32", "shape": [ny, nx], "scale":
+        float}``, only what a decoder needs. Compressed tiles add ``"compression":
+        "zlib"``, ``"shuffle": itemsize`` and ``"base": int`` (the median order key).
     payload : bytes
         ``ny * nx`` little-endian values, row-major (or their compressed form).
     """
@@ -75,27 +73,16 @@ def encode_tile(arr: Any, dtype: str = "float16", compress: bool = False) -> tup
     values = np.asarray(arr, dtype=np.float32)
     if values.ndim != 2:
         raise ValueError(f"a tile must be 2-D, not of shape {values.shape}")
-    finite = np.isfinite(values)
-    has_finite = bool(finite.any())
-    lo = float(np.min(values, where=finite, initial=np.inf)) if has_finite else None
-    hi = float(np.max(values, where=finite, initial=-np.inf)) if has_finite else None
     scale = 1.0
-    if dtype == "float16" and has_finite:
-        biggest = max(abs(lo), abs(hi))
+    if dtype == "float16":
+        biggest = float(np.max(np.abs(values), where=np.isfinite(values), initial=0.0))
         if biggest > FLOAT16_MAX:
             exponent = math.ceil(math.log2(biggest / FLOAT16_MAX))
             while biggest / 2.0**exponent > FLOAT16_MAX:
                 exponent += 1
             scale = 2.0**exponent
             values = values / np.float32(scale)
-    header = {
-        "dtype": dtype,
-        "shape": [int(n) for n in values.shape],
-        "has_nan": bool(np.isnan(values).any()),
-        "min": lo,
-        "max": hi,
-        "scale": scale,
-    }
+    header = {"dtype": dtype, "shape": [int(n) for n in values.shape], "scale": scale}
     payload = values.astype(_WIRE[dtype]).tobytes()
     if compress:
         base, packed = _pack(payload, _WIRE[dtype].itemsize)

@@ -320,7 +320,7 @@ class TilePyramid:
     def _check_level(self, level: int) -> int:
         level = operator.index(level)
         if not 0 <= level <= self._top:
-            raise OutsideImageError(f"level {level} is outside the pyramid (levels 0..{self._top})")
+            raise OutsideImageError(f"level {level} does not exist (levels 0..{self._top})")
         return level
 
     def _overview_values(self) -> np.ndarray:

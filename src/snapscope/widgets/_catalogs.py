@@ -16,6 +16,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from ._labels import resolve_label
+from ._state import Catalog
 
 __all__ = ["CatalogMixin", "SHAPES"]
 
@@ -241,22 +242,22 @@ class CatalogMixin:
         """Labels of the loaded catalogs."""
         return tuple(self._catalog_tables)
 
-    def _catalog_trait(self, wcs) -> list[dict[str, Any]]:
+    def _catalog_trait(self, wcs) -> list[Catalog]:
         """Marker positions and styles for the browser, in the frame of ``wcs``'s image."""
         out = []
         for label, table in self._catalog_tables.items():
             x, y = _positions(table, wcs)
             style = self._catalog_styles[label]
             out.append(
-                {
-                    "label": label,
-                    "shape": style.get("shape", "circle"),
-                    "color": str(style.get("color", "red")),
-                    "size": float(style.get("size", 5)),
-                    "n": len(x),
-                    "x": x.tobytes(),
-                    "y": y.tobytes(),
-                }
+                Catalog(
+                    label=label,
+                    shape=style.get("shape", "circle"),
+                    color=str(style.get("color", "red")),
+                    size=float(style.get("size", 5)),
+                    n=len(x),
+                    x=x.tobytes(),
+                    y=y.tobytes(),
+                )
             )
         return out
 

@@ -31,6 +31,8 @@ import traitlets as t
 from ._image_widget import ImageWidget
 from ._inputs import make_entry
 from ._link import _follow
+from ._records import RecordTrait
+from ._state import Link
 
 __all__ = ["CompareView"]
 
@@ -112,7 +114,7 @@ class CompareView(anywidget.AnyWidget):
     _panes = t.List().tag(sync=True, to_json=_pane_refs)
     _labels = t.List(t.Unicode()).tag(sync=True)
     _arrangement = t.Enum(LAYOUTS, "grid").tag(sync=True)
-    _link = t.Dict(allow_none=True, default_value=None).tag(sync=True)
+    _link = RecordTrait(Link, allow_none=True)
 
     def __init__(
         self,
@@ -128,7 +130,7 @@ class CompareView(anywidget.AnyWidget):
         labels = [f"image {i + 1}" for i in range(len(images))] if labels is None else list(labels)
         _check(images, labels, link, layout)
         self._mode, self._shared, self._busy = link, bool(shared_stretch), False
-        group = {"group": uuid.uuid4().hex, "mode": link or "none", "display": self._shared}
+        group = Link(group=uuid.uuid4().hex, mode=link or "none", display=self._shared)
         panes = []
         for image, label in zip(images, labels, strict=True):
             pane = ImageWidget(height=height, **kwargs)
@@ -227,7 +229,7 @@ class CompareView(anywidget.AnyWidget):
 
     def _follow_from(self, source: ImageWidget) -> None:
         view = source._view
-        entry = source._entry_by_key(view["key"]) if view else None
+        entry = source._entry_by_key(view.key) if view else None
         if entry is None:
             return
         self._busy = True

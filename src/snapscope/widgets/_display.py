@@ -20,6 +20,7 @@ import numpy as np
 
 from ._inputs import ImageEntry
 from ._pyramids import colormap_lut
+from ._state import Display, ManualCuts
 from ._traits import (
     as_interval,
     compute_limits,
@@ -27,6 +28,7 @@ from ._traits import (
     default_cuts,
     default_stretch,
     interval_from_spec,
+    sample_quantiles,
     sample_values,
     stretch_from_spec,
     stretch_spec,
@@ -63,32 +65,38 @@ class DisplayMixin:
             entry.cache["sample"] = sample_values(entry.array, entry.mask)
         return entry.cache["sample"]
 
-    def _limits(self, entry: ImageEntry) -> tuple[float, float]:
-        return compute_limits(entry.cuts, self._sample(entry))
+    def _quantiles(self, entry: ImageEntry) -> dict[str, Any] | None:
+        """The quantile table of the image's sample (``ImageInfo.quantiles``), made once."""
+        if "quantiles" not in entry.cache:
+            entry.cache["quantiles"] = sample_quantiles(self._sample(entry))
+        return entry.cache["quantiles"]
 
-    def _display_traits(self) -> dict[str, Any]:
+    def _limits(self, entry: ImageEntry) -> tuple[float, float]:
+        return compute_limits(entry.cuts, self._sample(entry), self._quantiles(entry))
+
+    def _display_traits(self) -> dict[str, Display]:
         out = {}
         for entry in self._entries.values():
             vmin, vmax = self._limits(entry)
             cmap = entry.colormap or DEFAULT_CMAP
-            out[entry.key] = {
-                "vmin": vmin,
-                "vmax": vmax,
-                "stretch": stretch_spec(entry.stretch),
-                "cmap": cmap,
-                "cmap_lut": colormap_lut(cmap),
-                "cuts": cuts_spec(entry.cuts),
-            }
+            out[entry.key] = Display(
+                vmin=vmin,
+                vmax=vmax,
+                stretch=stretch_spec(entry.stretch),
+                cmap=cmap,
+                cmap_lut=colormap_lut(cmap),
+                cuts=cuts_spec(entry.cuts),
+            )
         return out
 
-    def _displays_from_browser(self, proposed: Any) -> None:
+    def _displays_from_browser(self, proposed: dict[str, Display]) -> None:
         """Apply what the browser's display control changed, then re-send Python's state."""
         try:
             current = self._display_traits()
             updates = []
-            for key, wanted in (proposed or {}).items():
+            for key, wanted in proposed.items():
                 entry = self._entry_by_key(key)
-                if entry is not None and isinstance(wanted, dict):
+                if entry is not None:
                     updates.append((entry, self._display_update(current[key], wanted)))
             for entry, changed in updates:  # all checked first: a bad value changes nothing
                 for name, value in changed.items():
@@ -98,25 +106,20 @@ class DisplayMixin:
         self._apply_display()
 
     @staticmethod
-    def _display_update(current: dict, wanted: dict) -> dict[str, Any]:
+    def _display_update(current: Display, wanted: Display) -> dict[str, Any]:
         """Entry attributes (``cuts``, ``stretch``, ``colormap``) that ``wanted`` changes."""
         out: dict[str, Any] = {}
-        cmap = wanted.get("cmap")
-        if cmap != current["cmap"]:
-            colormap_lut(cmap)  # ValueError for an unknown name
-            out["colormap"] = cmap
-        stretch = wanted.get("stretch")
-        now = current["stretch"]
-        if not isinstance(stretch, dict) or (stretch.get("name"), stretch.get("params")) != (
-            now["name"],
-            now["params"],
+        if wanted.cmap != current.cmap:
+            colormap_lut(wanted.cmap)  # ValueError for an unknown name
+            out["colormap"] = wanted.cmap
+        stretch, now = wanted.stretch, current.stretch
+        if (stretch.name, stretch.params) != (now.name, now.params):
+            out["stretch"] = stretch_from_spec(stretch.to_json())
+        limits = (wanted.vmin, wanted.vmax)
+        if wanted.cuts != current.cuts or (
+            isinstance(wanted.cuts, ManualCuts) and limits != (current.vmin, current.vmax)
         ):
-            out["stretch"] = stretch_from_spec(stretch)
-        cuts, limits = wanted.get("cuts"), (wanted.get("vmin"), wanted.get("vmax"))
-        if cuts != current["cuts"] or (
-            cuts.get("kind") == "manual" and limits != (current["vmin"], current["vmax"])
-        ):
-            out["cuts"] = interval_from_spec(cuts, *limits)
+            out["cuts"] = interval_from_spec(wanted.cuts.to_json(), *limits)
         return out
 
     def _apply_display(self) -> None:

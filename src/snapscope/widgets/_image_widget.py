@@ -1,7 +1,9 @@
 """``ImageWidget``: a tile-streaming image viewer implementing the AIDA 0.3.0 interface.
 
 State lives in traits (``_images``, ``_displayed``, ``_displays``, ``_view``, ``_catalogs``,
-``show_mask``…), so a re-rendered view finds everything it needs; pixels travel as tiles pulled
+``show_mask``…), so a re-rendered view finds everything it needs. The structured ones hold typed
+records (``_state.py``, twins of ``js/src/model.ts``) that check themselves when set, from
+Python or from the browser, and serialise themselves; pixels travel as tiles pulled
 by the browser (see ``_protocol.py`` and ``_tile_server.py``), except the overview tile of the
 last loaded image, which is part of the state (``_overview``): a view draws its first picture
 as soon as it exists, with no request round trip, even while the kernel is busy (a message sent
@@ -25,9 +27,10 @@ from ._errors import ErrorLog
 from ._inputs import ImageEntry, make_entry
 from ._labels import resolve_label
 from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_TILE, ProtocolError
+from ._records import RecordDict, RecordList, RecordTrait
+from ._state import Catalog, Display, ImageInfo, Link, Overview, View
 from ._tile_server import TileServer
-from ._traits import sample_quantiles
-from ._viewport import ViewportMixin, pixel_view
+from ._viewport import ViewportMixin, fit_view
 from ._wcsgrid import wcs_grid
 
 __all__ = ["ImageWidget"]
@@ -57,19 +60,21 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
 
     _esm = Path(__file__).resolve().parent.parent / "static" / "widget.js"
 
-    _images = t.Dict().tag(sync=True)
+    #: The loaded images by key.
+    _images = RecordDict(ImageInfo)
     _displayed = t.Unicode("").tag(sync=True)
     # No echo: Python answers every browser change of the displays with its normalised state.
-    _displays = t.Dict().tag(sync=True, echo_update=False)
+    _displays = RecordDict(Display).tag(echo_update=False)
     #: 256 × RGBA uint8 tables of the colormaps the display control offers (~6 kB, sent once).
-    _colormaps = t.Dict().tag(sync=True)
-    _view = t.Dict(allow_none=True, default_value=None).tag(sync=True)
-    _catalogs = t.List().tag(sync=True)
-    _overview = t.Dict(allow_none=True, default_value=None).tag(sync=True)
-    _viewer_size = t.List([600, 480]).tag(sync=True)
+    _colormaps = t.Dict(value_trait=t.Bytes(), key_trait=t.Unicode()).tag(sync=True)
+    _view = RecordTrait(View, allow_none=True)
+    _catalogs = RecordList(Catalog)
+    _overview = RecordTrait(Overview, allow_none=True)
+    #: CSS width and height of the view (the browser's; ``save`` renders at this size).
+    _viewer_size = t.Tuple(t.Int(), t.Int(), default_value=(600, 480)).tag(sync=True)
     _last_error = t.Unicode("").tag(sync=True)
-    #: Link group of the view (``{"group", "mode", "display"}``, see ``_compare.py``); None: alone.
-    _link = t.Dict(allow_none=True, default_value=None).tag(sync=True)
+    #: Link group of the view (see ``_compare.py``); None: alone.
+    _link = RecordTrait(Link, allow_none=True)
     #: Show flagged / masked pixels in red.
     show_mask = t.Bool(False).tag(sync=True)
     #: CSS height of the image area.
@@ -153,35 +158,28 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         TypeError, ValueError
             When ``data`` is not a 2-D numeric image (nothing is changed then).
         """
-        from astropy import units as u
-
         label = self._resolve_image_label(image_label, allow_new=True)
         entry = make_entry(data, label)
         previous = self._entries.get(label)
         h, w = entry.shape
-        entry.center, entry.fov = ((w - 1) / 2, (h - 1) / 2), float(max(h, w))
-        if entry.wcs is not None:
-            from ._viewport import pixel_scale_deg
-
-            entry.center = entry.wcs.pixel_to_world(*entry.center)
-            entry.fov = entry.fov * pixel_scale_deg(entry) * u.deg
+        entry.view = fit_view(entry)
         # None: AIDA's defaults (0.5-99.5 percentile cuts, linear), built when first asked for.
         entry.cuts = previous.cuts if previous else None
         entry.stretch = previous.stretch if previous else None
         entry.colormap = previous.colormap if previous else None
         pyr = self.tiles.pyramid(entry)
         images = {k: v for k, v in self._images.items() if not previous or k != previous.key}
-        images[entry.key] = {
-            "key": entry.key,
-            "label": label,
-            "width": w,
-            "height": h,
-            "tile_size": self.tiles.tile_size,
-            "levels": [list(pyr.level_shape(level)) for level in range(pyr.n_levels)],
-            "has_mask": entry.mask is not None,
-            "wcs": wcs_grid(entry.wcs, entry.shape),
-            "quantiles": sample_quantiles(self._sample(entry)),
-        }
+        images[entry.key] = ImageInfo(
+            key=entry.key,
+            label=label,
+            width=w,
+            height=h,
+            tile_size=self.tiles.tile_size,
+            levels=[pyr.level_shape(level) for level in range(pyr.n_levels)],
+            has_mask=entry.mask is not None,
+            wcs=wcs_grid(entry.wcs, entry.shape),
+            quantiles=self._quantiles(entry),
+        )
         self._entries[label] = entry
         self._set_traits(
             _images=images,
@@ -239,9 +237,9 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         )
 
     # ------------------------------------------------------------- view
-    def _view_trait(self, entry: ImageEntry) -> dict[str, Any]:
-        x, y, fov = pixel_view(entry)
-        return {"key": entry.key, "x": x, "y": y, "fov": fov}
+    def _view_trait(self, entry: ImageEntry) -> View:
+        x, y, fov = entry.view
+        return View(key=entry.key, x=x, y=y, fov=fov)
 
     def _apply_viewport(self, label: str) -> None:
         self._set_traits(_view=self._view_trait(self._entries[label]))
@@ -249,13 +247,11 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
     @t.observe("_view")
     def _view_changed(self, change: dict) -> None:
         view = change["new"]
-        if self._from_python or not view:
+        if self._from_python or view is None:
             return
-        entry = self._entry_by_key(view.get("key", ""))
-        if entry is not None:
-            self._viewport_from_browser(
-                entry, float(view["x"]), float(view["y"]), float(view["fov"])
-            )
+        entry = self._entry_by_key(view.key)
+        if entry is not None:  # a pan or zoom in the browser: stored as it comes, in pixels
+            entry.view = (view.x, view.y, view.fov)
 
     @t.observe("_displays")
     def _displays_changed(self, change: dict) -> None:

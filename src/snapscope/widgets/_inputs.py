@@ -49,12 +49,11 @@ class ImageEntry:
     wcs: Any
     source: Any = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    center: Any = None
-    fov: Any = None
+    #: ``(x, y, fov)`` in pixels (see ``_viewport.py``); None until loaded.
+    view: tuple[float, float, float] | None = None
     cuts: Any = None
     stretch: Any = None
     colormap: str | None = None
-    limits: tuple[float, float] | None = None
     cache: dict = field(default_factory=dict)
 
     @property

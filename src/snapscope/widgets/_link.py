@@ -35,10 +35,10 @@ class ViewLock:
         if self._busy or not change["new"]:
             return
         source = change["owner"]
-        entry = source._entry_by_key(change["new"]["key"])
+        view = change["new"]
+        entry = source._entry_by_key(view.key)
         if entry is None:
             return
-        view = change["new"]
         self._busy = True
         try:
             for other in self.widgets:
@@ -48,8 +48,8 @@ class ViewLock:
             self._busy = False
 
 
-def _follow(widget: Any, entry: Any, view: dict, sky: bool = True) -> None:
-    """Show in ``widget`` the view ``view`` of ``entry``.
+def _follow(widget: Any, entry: Any, view: Any, sky: bool = True) -> None:
+    """Show in ``widget`` the view ``view`` (a ``_state.View``) of ``entry``.
 
     The same sky when ``sky`` and both images have a WCS, else the same pixels.
     """
@@ -58,7 +58,7 @@ def _follow(widget: Any, entry: Any, view: dict, sky: bool = True) -> None:
     target = widget._entry_by_key(widget._displayed)
     if target is None:
         return
-    x, y, fov = view["x"], view["y"], view["fov"]
+    x, y, fov = view.x, view.y, view.fov
     if sky and entry.wcs is not None and target.wcs is not None:
         sky = entry.wcs.pixel_to_world(x, y)
         tx, ty = (float(v) for v in target.wcs.world_to_pixel(sky))
@@ -67,8 +67,8 @@ def _follow(widget: Any, entry: Any, view: dict, sky: bool = True) -> None:
             / proj_plane_pixel_scales(target.wcs.celestial).mean()
         )
         x, y, fov = tx, ty, fov * float(ratio)
-    widget._viewport_from_browser(target, float(x), float(y), float(fov))
-    widget._set_traits(_view={"key": target.key, "x": float(x), "y": float(y), "fov": float(fov)})
+    target.view = (float(x), float(y), float(fov))
+    widget._apply_viewport(target.label)
 
 
 def lock_views(*widgets: Any) -> ViewLock:

@@ -82,8 +82,8 @@ class TileRequest:
 
 def _int(content: dict[str, Any], name: str) -> int:
     value = content.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProtocolError(f"tile request field {name!r} must be an integer >= 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError(f"tile request field {name!r} must be an integer, got {value!r}")
     return value
 
 
@@ -102,8 +102,8 @@ def parse_tile_request(content: dict[str, Any]) -> TileRequest:
     Raises
     ------
     ProtocolError
-        When a field is missing or of the wrong type (the range of level/tx/ty is checked
-        against the pyramid by the caller).
+        When a field is missing or of the wrong type. Whether level, tx and ty exist is the
+        pyramid's to say (``OutsideImageError`` from ``TilePyramid.tile``), the one range check.
     """
     rid = content.get("id")
     if rid is not None and (isinstance(rid, bool) or not isinstance(rid, int)):

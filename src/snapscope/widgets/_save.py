@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ._inputs import ImageEntry
-from ._viewport import pixel_view
 
 __all__ = ["save_view", "view_values", "BACKGROUND"]
 
@@ -83,7 +82,7 @@ def save_view(path: Path, widget: Any, entry: ImageEntry | None, width: int, hei
     rgba[...] = BACKGROUND
     if entry is not None:
         pyr = widget.tiles.pyramid(entry)
-        values = view_values(pyr, widget.tiles.tile_size, pixel_view(entry), width, height)
+        values = view_values(pyr, widget.tiles.tile_size, entry.view, width, height)
         vmin, vmax = widget._limits(entry)
         stretch = "linear" if entry.stretch is None else entry.stretch  # None: the default
         colored = np.asarray(

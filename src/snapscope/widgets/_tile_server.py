@@ -7,7 +7,9 @@ while a tile is being computed. Outside a kernel (plain Python, tests) each requ
 at once. (Answering one request per asyncio loop turn was tried first: the last requests of a
 burst then waited for the next incoming message, up to the browser's 30 s timeout.)
 Every failure becomes an ``{"kind": "error", "id", "error": traceback}`` reply, so the browser
-never waits forever and the kernel never dies of a bad request.
+never waits forever and the kernel never dies of a bad request. A request is checked once:
+its fields by ``_protocol.parse_tile_request``, its level and tile against the pyramid by the
+pyramid itself (``OutsideImageError``). Replies are ``_state.TileReply`` records.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ._protocol import (
     parse_tile_request,
 )
 from ._pyramids import pyramid
+from ._state import Overview, TileReply
 
 __all__ = ["TileServer", "EAGER_OVERVIEW_PIXELS"]
 
@@ -112,7 +115,7 @@ class TileServer:
                 if self._pending.pop(rid, None) is not None:
                     self.stats["cancelled"] += 1
 
-    def overview_state(self, entry: ImageEntry) -> dict[str, Any] | None:
+    def overview_state(self, entry: ImageEntry) -> Overview | None:
         """The overview tile of an image as a trait value (reply header plus ``"buffer"``).
 
         Synced with the widget state, it reaches a view when the view is created, with no
@@ -124,8 +127,8 @@ class TileServer:
         ny, nx = pyr.shape
         if not pyr.overview_ready and ny * nx > EAGER_OVERVIEW_PIXELS:
             return None
-        content, payload = self.encoded(TileRequest(None, entry.key, PLANE_DATA, pyr.top_level, 0, 0))
-        return {**content, "buffer": payload}
+        fields, payload = self.encoded(TileRequest(None, entry.key, PLANE_DATA, pyr.top_level, 0, 0))
+        return Overview(**fields, buffer=payload)
 
     @property
     def pending(self) -> int:
@@ -175,41 +178,26 @@ class TileServer:
             self._wake.notify_all()
 
     def encoded(self, req: TileRequest) -> tuple[dict[str, Any], bytes]:
-        """Compute and encode one tile: the reply's content and its one buffer.
+        """Compute and encode one tile: the fields of its ``TileReply`` and its one buffer.
 
         Raises
         ------
         ProtocolError
-            For an unknown image key, level or tile.
+            For an unknown image key.
+        snapscope.exceptions.OutsideImageError
+            For a level or tile outside the image's pyramid.
         """
         entry = self._lookup(req.key)
         if entry is None:
             raise ProtocolError(f"no image with key {req.key!r} is loaded in this widget")
         pyr = self.pyramid(entry, req.plane)
-        if req.level >= pyr.n_levels:
-            raise ProtocolError(f"level {req.level} does not exist (levels 0..{pyr.n_levels - 1})")
-        h, w = pyr.level_shape(req.level)
-        nty, ntx = -(-h // self.tile_size), -(-w // self.tile_size)
-        if req.tx >= ntx or req.ty >= nty:
-            raise ProtocolError(
-                f"tile ({req.tx}, {req.ty}) is outside level {req.level} ({ntx} × {nty} tiles)"
-            )
         return self._reply(req, pyr.tile(req.level, req.tx, req.ty))
 
     def _reply(self, req: TileRequest, values: Any) -> tuple[dict[str, Any], bytes]:
         dtype = self.dtype if req.plane == PLANE_DATA else "float16"
         header, payload = encode_tile(values, dtype, compress=self.compress)
-        content = {
-            **header,
-            "kind": MSG_TILE,
-            "id": req.id,
-            "key": req.key,
-            "plane": req.plane,
-            "level": req.level,
-            "tx": req.tx,
-            "ty": req.ty,
-        }
-        return content, payload
+        address = {"key": req.key, "plane": req.plane, "level": req.level, "tx": req.tx, "ty": req.ty}
+        return {**header, **address, "kind": MSG_TILE, "id": req.id}, payload
 
     def answer(self, req: TileRequest) -> None:
         """Compute, encode and send one tile, or an error reply.
@@ -223,11 +211,11 @@ class TileServer:
             preview = self._preview(req)
             if preview is not None:
                 self._deliver(*preview)
-            content, payload = self.encoded(req)
+            fields, payload = self.encoded(req)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the browser
             self.error(req.id, exc)
             return
-        self._deliver(content, payload)
+        self._deliver(fields, payload)
 
     def _preview(self, req: TileRequest) -> tuple[dict[str, Any], bytes] | None:
         """The preview reply for a request of a big image's uncached overview, else None."""
@@ -239,12 +227,12 @@ class TileServer:
         if ((req.level, req.tx, req.ty) != (pyr.top_level, 0, 0) or pyr.overview_ready
                 or ny * nx <= EAGER_OVERVIEW_PIXELS):
             return None
-        content, payload = self._reply(TileRequest(None, req.key, req.plane, req.level, 0, 0),
-                                       pyr.preview())
-        return {**content, "preview": True}, payload
+        fields, payload = self._reply(TileRequest(None, req.key, req.plane, req.level, 0, 0),
+                                      pyr.preview())
+        return {**fields, "preview": True}, payload
 
-    def _deliver(self, content: dict[str, Any], payload: bytes) -> None:
-        self._send(content, [payload])
+    def _deliver(self, fields: dict[str, Any], payload: bytes) -> None:
+        self._send(TileReply(**fields).to_json(), [payload])
         self.stats["sent"] += 1
         self.stats["bytes"] += len(payload)
 

@@ -308,19 +308,35 @@ def default_stretch():
     return LinearStretch()
 
 
-def compute_limits(interval: Any, sample: np.ndarray) -> tuple[float, float]:
+def compute_limits(
+    interval: Any, sample: np.ndarray, quantiles: dict[str, Any] | None = None
+) -> tuple[float, float]:
     """``(vmin, vmax)`` of an astropy interval on the sample; always ``vmin < vmax``.
 
-    ``interval`` None means :func:`default_cuts`, computed as it would (the percentiles of
-    the finite sample) without importing astropy.visualization.
+    The one way cuts are computed. Percentile-type cuts (``interval`` None, i.e.
+    :func:`default_cuts`; ``MinMaxInterval``; ``PercentileInterval`` and
+    ``AsymmetricPercentileInterval`` without ``n_samples``: whatever :func:`cuts_spec` calls
+    ``"percentile"``) are ``np.percentile`` of the finite sample at the spec's two percentiles,
+    which is what astropy computes for them, bit for bit; at knots of the sample's quantile
+    table (``quantiles``, :func:`sample_quantiles`: the default's ends and every preset's) they
+    are read from the table, as the browser reads them. So the default needs no
+    astropy.visualization import and no pass over the sample beyond the table's, and a default
+    made explicit by ``get_cuts`` keeps its limits. Other intervals (ZScale…, manual) use their
+    own ``get_limits``.
     """
+    spec = cuts_spec(interval)
     if sample.size == 0:
         # Nothing finite to measure (e.g. an all-NaN image): only manual limits mean anything.
         vmin, vmax = getattr(interval, "vmin", None), getattr(interval, "vmax", None)
         lo = 0.0 if vmin is None else float(vmin)
         hi = 1.0 if vmax is None else float(vmax)
-    elif interval is None:
-        lo, hi = (float(v) for v in np.percentile(sample, DEFAULT_PERCENTILES))
+    elif spec["kind"] == "percentile":
+        ends = (spec["lower"], spec["upper"])
+        if quantiles is not None and all(p in quantiles["p"] for p in ends):
+            table = np.frombuffer(quantiles["q"], "<f8")
+            lo, hi = (float(table[quantiles["p"].index(p)]) for p in ends)
+        else:
+            lo, hi = (float(v) for v in np.percentile(sample, ends))
     else:
         lo, hi = (float(v) for v in interval.get_limits(sample))
     if not hi > lo:

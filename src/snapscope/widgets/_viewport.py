@@ -1,11 +1,12 @@
 """Viewport logic of ``ImageWidget`` (AIDA ``set_viewport``/``get_viewport``, ``center_on``).
 
-The viewport of each image is stored as the user gave it (pixel tuple or ``SkyCoord`` centre,
-pixel float or angular ``Quantity`` field of view) so that ``get_viewport`` returns exactly what
-was set. The browser only sees the pixel form, ``{"key", "x", "y", "fov"}``: the centre in
+The view of each image is kept in pixels only, ``ImageEntry.view = (x, y, fov)``: the centre in
 0-based pixel coordinates and the field of view in image pixels along the shorter side of the
-view. Pans and zooms made in the browser come back through the same trait and replace the
-stored viewport (in the unit kind that was stored).
+view, exactly what the browser shows (the ``_view`` trait, ``_state.View``). A sky centre or an
+angular field of view given to ``set_viewport`` is turned into pixels once, there; pans and
+zooms made in the browser are stored as they come; sky coordinates are computed only when
+``get_viewport`` is asked for them. (Storing what the user gave, as before, sent the centre
+pixel → sky → pixel on every load and pixel → sky on every pan.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from ._inputs import ImageEntry
 
-__all__ = ["ViewportMixin", "pixel_scale_deg", "pixel_view"]
+__all__ = ["ViewportMixin", "pixel_scale_deg", "fit_view"]
 
 
 def pixel_scale_deg(entry: ImageEntry) -> float:
@@ -31,16 +32,10 @@ def pixel_scale_deg(entry: ImageEntry) -> float:
     return float(proj_plane_pixel_scales(entry.wcs)[1 - entry.largest_dimension])
 
 
-def pixel_view(entry: ImageEntry) -> tuple[float, float, float]:
-    """Return the stored viewport of ``entry`` as ``(x, y, fov)`` in pixels."""
-    center, fov = entry.center, entry.fov
-    if isinstance(center, SkyCoord):
-        x, y = entry.wcs.world_to_pixel(center)
-    else:
-        x, y = center
-    if isinstance(fov, Quantity):
-        fov = fov.to_value(u.deg) / pixel_scale_deg(entry)
-    return float(x), float(y), float(fov)
+def fit_view(entry: ImageEntry) -> tuple[float, float, float]:
+    """The view of a newly loaded image: centred, the whole larger dimension in view."""
+    h, w = entry.shape
+    return (w - 1) / 2, (h - 1) / 2, float(max(h, w))
 
 
 class ViewportMixin:
@@ -82,17 +77,16 @@ class ViewportMixin:
         """
         label = self._resolve_image_label(image_label)
         entry = self._entries[label]
-        center = entry.center if center is None else center
-        fov = entry.fov if fov is None else fov
         if isinstance(center, list | np.ndarray) and len(center) == 2:
             center = (center[0], center[1])
-        if not isinstance(center, SkyCoord | tuple) or (
-            isinstance(center, tuple) and len(center) != 2
+        if center is not None and (
+            not isinstance(center, SkyCoord | tuple)
+            or (isinstance(center, tuple) and len(center) != 2)
         ):
             raise TypeError(
                 "Invalid value for center. Center must be a SkyCoord or tuple of (X, Y)."
             )
-        if not isinstance(fov, Quantity | numbers.Real):
+        if fov is not None and not isinstance(fov, Quantity | numbers.Real):
             raise TypeError("Invalid value for fov. fov must be an angular Quantity or float.")
         if isinstance(fov, Quantity) and not fov.unit.is_equivalent(u.deg):
             raise u.UnitTypeError(
@@ -103,7 +97,16 @@ class ViewportMixin:
                 raise TypeError("Center must be a tuple for this image when WCS is not set.")
             if isinstance(fov, Quantity):
                 raise TypeError("FOV must be a float for this image when WCS is not set.")
-        entry.center, entry.fov = center, fov
+        x, y, width = entry.view
+        if isinstance(center, SkyCoord):
+            x, y = (float(v) for v in entry.wcs.world_to_pixel(center))
+        elif center is not None:
+            x, y = float(center[0]), float(center[1])
+        if isinstance(fov, Quantity):
+            width = fov.to_value(u.deg) / pixel_scale_deg(entry)
+        elif fov is not None:
+            width = float(fov)
+        entry.view = (x, y, width)
         if label in self._displayed_labels:
             self._apply_viewport(label)
 
@@ -139,24 +142,13 @@ class ViewportMixin:
         entry = self._entries[label]
         if sky_or_pixel is None:
             sky_or_pixel = "sky" if entry.wcs is not None else "pixel"
-        center, fov = entry.center, entry.fov
-        if sky_or_pixel == "sky":
-            if entry.wcs is None and not (
-                isinstance(center, SkyCoord) and isinstance(fov, Quantity)
-            ):
-                raise ValueError(
-                    "WCS is not set. Cannot convert pixel coordinates to sky coordinates."
-                )
-            if not isinstance(center, SkyCoord):
-                center = entry.wcs.pixel_to_world(center[0], center[1])
-            if not isinstance(fov, Quantity):
-                fov = pixel_scale_deg(entry) * fov * u.deg
-        else:
-            if isinstance(center, SkyCoord):
-                center = entry.wcs.world_to_pixel(center)
-            if isinstance(fov, Quantity):
-                fov = fov.to_value(u.deg) / pixel_scale_deg(entry)
-        return {"center": center, "fov": fov, "image_label": label}
+        x, y, fov = entry.view
+        if sky_or_pixel == "pixel":
+            return {"center": (x, y), "fov": fov, "image_label": label}
+        if entry.wcs is None:
+            raise ValueError("WCS is not set. Cannot convert pixel coordinates to sky coordinates.")
+        center = entry.wcs.pixel_to_world(x, y)
+        return {"center": center, "fov": pixel_scale_deg(entry) * fov * u.deg, "image_label": label}
 
     def center_on(
         self, ra: float | SkyCoord, dec: float | None = None, image_label: str | None = None
@@ -179,22 +171,6 @@ class ViewportMixin:
         """
         coord = ra if isinstance(ra, SkyCoord) else SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
         label = self._resolve_image_label(image_label)
-        entry = self._entries[label]
-        if entry.wcs is None:
+        if self._entries[label].wcs is None:
             raise TypeError(f"Image {label!r} has no WCS: center_on needs sky coordinates.")
-        if isinstance(entry.center, SkyCoord):
-            self.set_viewport(center=coord, image_label=label)
-        else:
-            x, y = entry.wcs.world_to_pixel(coord)
-            self.set_viewport(center=(float(x), float(y)), image_label=label)
-
-    def _viewport_from_browser(self, entry: ImageEntry, x: float, y: float, fov: float) -> None:
-        """Store a pan/zoom made in the browser, keeping the stored unit kinds."""
-        if isinstance(entry.center, SkyCoord):
-            entry.center = entry.wcs.pixel_to_world(x, y)
-        else:
-            entry.center = (x, y)
-        if isinstance(entry.fov, Quantity):
-            entry.fov = (fov * pixel_scale_deg(entry) * u.deg).to(entry.fov.unit)
-        else:
-            entry.fov = fov
+        self.set_viewport(center=coord, image_label=label)
