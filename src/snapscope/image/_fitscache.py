@@ -333,8 +333,13 @@ class FitsFile:
         return self._shared().plane(ext)
 
     def identity(self) -> tuple:
-        """The version of the file this image reads (:func:`~snapscope.image.file_identity`)."""
-        return self._shared().identity
+        """The version of the file this image reads (``file_identity`` of its ``os.stat``).
+
+        Once the image has read the file that is the version it keeps reading (no new stat).
+        """
+        with self._lock:
+            version = self._version
+        return self._shared().identity if version is None else version
 
     def close(self) -> None:
         """Forget the version read: the next use reads the file as it is then."""

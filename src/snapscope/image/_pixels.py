@@ -37,8 +37,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,6 +49,7 @@ _token_lock = threading.RLock()
 _tokens: dict[int, tuple[weakref.ref, int]] = {}
 _counter = itertools.count()
 _WRITABLE_SHARED = ("r+", "w+", "readwrite", "write")
+_WILLNEED = getattr(mmap, "MADV_WILLNEED", None)
 
 
 def _forget(obj_id: int, token: int, _ref: weakref.ref) -> None:
@@ -101,12 +101,12 @@ def _mmap_address(mm: mmap.mmap) -> int | None:
         buf = np.frombuffer(mm, dtype=np.uint8)
     except (ValueError, TypeError, BufferError):
         return None
-    address = int(buf.ctypes.data)
+    address = buf.__array_interface__["data"][0]
     del buf  # release the export at once, or the mapping could not be closed
     return address
 
 
-def _releasable(arr: np.ndarray, mm: mmap.mmap) -> bool:
+def _can_drop_pages(arr: np.ndarray, mm: mmap.mmap) -> bool:
     """Whether dropping mapped pages of ``mm`` can never lose data (see the module docstring)."""
     try:
         if memoryview(mm).readonly:
@@ -116,25 +116,37 @@ def _releasable(arr: np.ndarray, mm: mmap.mmap) -> bool:
     return isinstance(arr, np.memmap) and arr.mode in _WRITABLE_SHARED
 
 
-@dataclass(frozen=True)
-class _Mapping:
-    """Where a row-major plane's rows lie in a memory map, and whether they may be dropped."""
+class _Mapping(NamedTuple):
+    """Where a row-major plane's rows lie in a memory map."""
 
     mm: mmap.mmap
     offset: int  # byte offset of element [0, 0] in ``mm``
     row_stride: int
     itemsize: int
-    releasable: bool
 
-    def advise(self, advice: int, r0: int, r1: int, c0: int, c1: int) -> None:
-        """Give ``advice`` for the pages under rows ``[r0, r1)``, columns ``[c0, c1)``."""
-        start = self.offset + r0 * self.row_stride + c0 * self.itemsize
-        stop = self.offset + (r1 - 1) * self.row_stride + c1 * self.itemsize
+    def advise(self, advice: int, rows: np.ndarray, c0: int, c1: int) -> None:
+        """Give ``advice`` for the pages under columns ``[c0, c1)`` of each row in ``rows``.
+
+        One ``madvise`` per row (the loop is what a box of a few dozen rows costs, so the
+        arithmetic is done on the whole array first).
+        """
+        starts = self.offset + rows * self.row_stride + c0 * self.itemsize
+        aligned = starts - starts % mmap.PAGESIZE
+        lengths = starts + (c1 - c0) * self.itemsize - aligned
+        try:
+            for start, length in zip(aligned.tolist(), lengths.tolist(), strict=True):
+                self.mm.madvise(advice, start, length)
+        except (ValueError, OSError):  # closed meanwhile, or refused: advice is only advice
+            pass
+
+    def advise_rows(self, advice: int, r0: int, r1: int, nx: int) -> None:
+        """Give ``advice`` for the pages under the whole rows ``[r0, r1)`` (one call)."""
+        start = self.offset + r0 * self.row_stride
         start -= start % mmap.PAGESIZE
-        stop = min(len(self.mm), -(-stop // mmap.PAGESIZE) * mmap.PAGESIZE)
+        stop = self.offset + (r1 - 1) * self.row_stride + nx * self.itemsize
         try:
             self.mm.madvise(advice, start, stop - start)
-        except (ValueError, OSError):  # closed meanwhile, or refused: advice is only advice
+        except (ValueError, OSError):
             pass
 
 
@@ -197,7 +209,9 @@ class PixelSource:
         """The owner of the stored buffer and, when it is a memory map, the plane's offset in it."""
         owner = _owner(self._stored)
         address = _mmap_address(owner) if isinstance(owner, mmap.mmap) else None
-        return owner, None if address is None else int(self._stored.ctypes.data) - address
+        if address is None:
+            return owner, None
+        return owner, self._stored.__array_interface__["data"][0] - address
 
     @functools.cached_property
     def _mapping(self) -> _Mapping | None:
@@ -209,8 +223,7 @@ class PixelSource:
                      and stored.strides[0] >= stored.shape[1] * stored.itemsize)
         if offset is None or not row_major:  # the page arithmetic assumes whole rows in order
             return None
-        return _Mapping(owner, offset, stored.strides[0], stored.itemsize,
-                        _releasable(stored, owner))
+        return _Mapping(owner, offset, stored.strides[0], stored.itemsize)
 
     @functools.cached_property
     def key(self) -> tuple:
@@ -221,7 +234,7 @@ class PixelSource:
         owner, offset = self._placement
         layout = (stored.shape, stored.strides, stored.dtype.str)
         if offset is None:
-            key = ("obj", object_token(owner), int(stored.ctypes.data), *layout)
+            key = ("obj", object_token(owner), stored.__array_interface__["data"][0], *layout)
         else:
             where = self._file_key or ("obj", object_token(owner))
             key = (*where, offset, *layout)
@@ -243,16 +256,14 @@ class PixelSource:
             Only columns ``[c0, c1)`` of each row (clipped to the plane); default whole rows.
         """
         mapping = self._mapping
-        if mapping is None or not hasattr(mmap, "MADV_WILLNEED"):
+        if mapping is None or _WILLNEED is None:
             return
         ny, nx = self.shape
         c0, c1 = (0, nx) if cols is None else (max(int(cols[0]), 0), min(int(cols[1]), nx))
-        if c1 <= c0:
-            return
-        for r in rows:
-            r = int(r)
-            if 0 <= r < ny:
-                mapping.advise(mmap.MADV_WILLNEED, r, r + 1, c0, c1)
+        rows = np.fromiter(rows, dtype=np.intp) if isinstance(rows, range) else np.asarray(rows)
+        rows = rows[(rows >= 0) & (rows < ny)]
+        if c1 > c0 and rows.size:
+            mapping.advise(_WILLNEED, rows, c0, c1)
 
     def release(self, r0: int, r1: int) -> None:
         """Drop the mapped pages of rows ``[r0, r1)`` where that cannot lose data.
@@ -261,5 +272,9 @@ class PixelSource:
         """
         mapping = self._mapping
         r0, r1 = max(int(r0), 0), min(int(r1), self.shape[0])
-        if mapping is not None and mapping.releasable and r1 > r0:
-            mapping.advise(mmap.MADV_DONTNEED, r0, r1, 0, self.shape[1])
+        if mapping is not None and r1 > r0 and self._may_release:
+            mapping.advise_rows(mmap.MADV_DONTNEED, r0, r1, self.shape[1])
+
+    @functools.cached_property
+    def _may_release(self) -> bool:
+        return _can_drop_pages(self._stored, self._mapping.mm)
