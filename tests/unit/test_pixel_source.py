@@ -194,7 +194,7 @@ def test_prefetch_reads_the_rows_asked_for_into_the_page_cache(tmp_path):
     if resident.any():
         pytest.skip("this filesystem keeps the file in memory (cannot evict it)")
     rows = np.array([100, 101, 102, 900, 1500])
-    PixelSource(mm).prefetch(rows)
+    PixelSource(mm).prefetch(int(r) for r in rows)  # any iterable of ints (the tiles pass arrays)
     pages = sorted({(mm[r].ctypes.data - start) // mmap.PAGESIZE for r in rows})
     assert wait_until(lambda: _page_cache_residency(mm)[0][pages].all())
     resident = _page_cache_residency(mm)[0]

@@ -22,7 +22,11 @@ jobs that used to be spread over tiles, batch and the widgets:
   data stay in the page cache). Done only where it can never lose data: read-only mappings
   (the FITS cache maps files read-only) and shared writable ``np.memmap`` objects (dirty
   pages stay in the page cache). A copy-on-write mapping (``np.memmap(mode="c")``, astropy's
-  default ``mode="readonly"``) is left alone: dropping its pages would drop changes.
+  default ``mode="readonly"``) is left alone: dropping its pages would drop changes. A
+  ``ScaledPlane`` (the OU2024 and simulator DQ plane) is advised through its stored integers
+  like any plane. Measured on a 4088² OU2024 file: 64 MiB less resident per image shown
+  (the tiles used to leave that plane mapped), at ~0.4 ms more CPU per full-resolution tile
+  (its pages are mapped again for each tile, as the data plane's always were).
 
 Advice is only advice: planes not in a memory map (in-memory arrays, a ``Numpy2DImage``),
 column-major maps and closed mappings make both calls no-ops, and errors are ignored.
@@ -260,7 +264,8 @@ class PixelSource:
             return
         ny, nx = self.shape
         c0, c1 = (0, nx) if cols is None else (max(int(cols[0]), 0), min(int(cols[1]), nx))
-        rows = np.fromiter(rows, dtype=np.intp) if isinstance(rows, range) else np.asarray(rows)
+        rows = (rows.astype(np.intp, copy=False) if isinstance(rows, np.ndarray)
+                else np.fromiter(rows, dtype=np.intp))
         rows = rows[(rows >= 0) & (rows < ny)]
         if c1 > c0 and rows.size:
             mapping.advise(_WILLNEED, rows, c0, c1)
