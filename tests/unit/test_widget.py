@@ -350,6 +350,24 @@ def test_mask_plane_tiles_hold_the_masked_fraction(sky):
     assert mask[0, 0] == 1.0 and mask[0, 1] == 0.0 and mask.sum() == 1.0
 
 
+def test_each_plane_of_an_image_is_opened_once(sky):
+    """make_entry keeps the image's pixel sources; the pyramids read those (issue 14)."""
+    opened = []
+
+    class Counting(Numpy2DImage):
+        def get_data_view(self, which="data"):
+            opened.append(which)
+            return super().get_data_view(which)
+
+    flags = np.zeros(sky.shape, np.uint16)
+    flags[:2, :2] = 4
+    w = RecordingWidget()
+    w.load_image(Counting(data=sky, flags=flags, wcs=tan_wcs()))
+    tile_request(w, 1, level=0, plane="data")
+    tile_request(w, 2, level=1, plane="mask")
+    assert sorted(opened) == ["data", "flags"]
+
+
 def test_center_on_moves_the_view_keeping_the_zoom(sky):
     w = RecordingWidget()
     wcs = tan_wcs()

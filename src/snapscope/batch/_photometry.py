@@ -45,9 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from snapscope.batch._cutouts import image_key, zeropoint_or_none
+from snapscope.batch._cutouts import image_key, prefetch_box, zeropoint_or_none
 from snapscope.batch._positions import sky_positions
-from snapscope.batch._prefetch import prefetch_box
 from snapscope.batch._run import portable, run
 
 __all__ = ["forced_photometry", "EffectivePSF", "COLUMNS", "DEFAULTS", "psf_for", "image_columns",

@@ -11,8 +11,10 @@ from typing import Any
 from snapscope.image._base import Image
 from snapscope.image._fits import FITSImage
 from snapscope.image._fitscache import open_file_limit, set_open_file_limit
+from snapscope.image._mask import PixelMask, resolve_mask
 from snapscope.image._numpy import Numpy2DImage
 from snapscope.image._ou2024 import CompressedFITSImage, FITSImageOnDisk, OpenUniverse2024FITSImage
+from snapscope.image._pixels import PixelSource
 from snapscope.image._scaled import ScaledPlane
 from snapscope.image._stdheaders import FITSImageStdHeaders
 
@@ -28,6 +30,9 @@ __all__ = [
     "image_class_for_format",
     "image_from_db_row",
     "ScaledPlane",
+    "PixelSource",
+    "PixelMask",
+    "resolve_mask",
     "CutoutOutsideImageError",
     "open_file_limit",
     "set_open_file_limit",

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from snapscope.exceptions import NoWCSError
+from snapscope.image._mask import PixelMask, resolve_mask
 from snapscope.image._paths import PathedObject
+from snapscope.image._pixels import PixelSource
 from snapscope.image._properties import (
     CORNER_NAMES,
     INTERNAL_PROPERTIES,
@@ -371,6 +373,56 @@ class Image(PathedObject):
         the image has no such plane.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement get_data_view")
+
+    def pixel_source(self, which: str = "data") -> PixelSource | None:
+        """Return one plane as a :class:`~snapscope.image.PixelSource`, without loading it.
+
+        What tiles, batch work and widgets read an image through: the plane's view
+        (:meth:`get_data_view`), a stable key (two images of one file share it; a file
+        replaced on disk gets a new one), ``prefetch(rows)`` / ``release(r0, r1)`` page-cache
+        advice (no-ops for planes in memory). None when the image has no such plane.
+
+        Parameters
+        ----------
+        which : {'data', 'noise', 'flags'}
+            The plane.
+        """
+        view = self.get_data_view(which)
+        return None if view is None else PixelSource(view, file_key=self._pixel_file_key(which))
+
+    def _pixel_file_key(self, which: str) -> tuple | None:
+        """Identity of the file version plane ``which`` is mapped from (None: not from a file).
+
+        None here: the planes of an image held as arrays are keyed on their buffers; classes
+        that map their file say which version they read.
+        """
+        return None
+
+    def pixel_mask(self, mask: Any) -> PixelMask | None:
+        """Resolve a ``mask=`` argument against this image (:func:`~snapscope.image.resolve_mask`).
+
+        Photometry and tiles read ``mask`` through this one function.
+
+        Parameters
+        ----------
+        mask : None, 'flags', int, bool array-like or PixelMask
+            None (or 0, False): nothing; ``'flags'``: any flag bit set; an int: those flag
+            bits; a bool array of the image's shape: True = bad. The flags plane is opened
+            only when ``mask`` names it.
+
+        Returns
+        -------
+        PixelMask or None
+            A lazy boolean plane (True = bad); ``np.asarray`` of it is the whole mask.
+
+        Raises
+        ------
+        ValueError
+            For a mask the vocabulary refuses (the message names the accepted forms).
+        TypeError
+            For a ``mask`` of another type.
+        """
+        return resolve_mask(mask, self.image_shape, lambda: self.pixel_source("flags"))
 
     def free(self) -> None:
         """Drop the loaded pixel planes (header and WCS are kept)."""

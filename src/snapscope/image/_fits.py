@@ -211,10 +211,18 @@ class FITSImage(Numpy2DImage):
         check_which(which)
         if which == "all":
             raise ValueError("get_data_view takes one plane: 'data', 'noise' or 'flags'")
-        in_memory = self.__dict__.get("_" + which)
-        if in_memory is not None or self._is_cutout or not self._has_plane_on_disk(which):
-            return in_memory
+        if not self._mapped(which):
+            return self.__dict__.get("_" + which)
         return self._file(self._plane_path(which)).plane(self._plane_hdu(which))
+
+    def _mapped(self, which: str) -> bool:
+        """Whether plane ``which`` is read from its file (not held in memory, not a cutout's)."""
+        return (self.__dict__.get("_" + which) is None and not self._is_cutout
+                and self._has_plane_on_disk(which))
+
+    def _pixel_file_key(self, which: str) -> tuple | None:
+        """The version of the file this image reads (the one its memory map shows)."""
+        return self._file(self._plane_path(which)).identity() if self._mapped(which) else None
 
     def _read_plane(self, which: str) -> np.ndarray | None:
         if not self._has_plane_on_disk(which):

@@ -46,6 +46,7 @@ import numpy as np
 from snapscope.exceptions import HDUError, ImageFileError, ImageFileNotFoundError, NoWCSError
 from snapscope.image import _fitsfile
 from snapscope.image._fitsfile import HduLayout, find_hdu, gzip_header_text, is_gzip, read_layout
+from snapscope.image._pixels import file_identity
 from snapscope.image._scaled import ScaledPlane, Scaling
 
 __all__ = ["FitsFile", "OpenFits", "open_fits", "open_file_limit", "set_open_file_limit",
@@ -71,14 +72,13 @@ class OpenFits:
     ----------
     path : Path
         The file (plain, or gzip-compressed).
-    key : (str, int, int)
-        Its (path, device, inode).
-    stamp : (int, int, int)
-        Its (mtime_ns, ctime_ns, size) when it was looked up.
+    identity : tuple
+        Its version when it was looked up: ``file_identity(os.stat(path))`` (device, inode,
+        mtime, ctime, size); also the file part of its planes' ``PixelSource`` keys.
     """
 
-    def __init__(self, path: Path, key: tuple[str, int, int], stamp: tuple[int, int, int]) -> None:
-        self.path, self.key, self.stamp = path, key, stamp
+    def __init__(self, path: Path, identity: tuple) -> None:
+        self.path, self.identity = path, identity
         self._lock = threading.RLock()
         self._gzip: bool | None = None
         self._layout: list[HduLayout] | None = None
@@ -90,8 +90,7 @@ class OpenFits:
 
     # opening ------------------------------------------------------------------
     def _check_unchanged(self, st: os.stat_result) -> None:
-        if ((str(self.path), st.st_dev, st.st_ino) != self.key
-                or (st.st_mtime_ns, st.st_ctime_ns, st.st_size) != self.stamp):
+        if file_identity(st) != self.identity:
             raise ImageFileError(f"{self.path} changed on disk while it was being opened; "
                                  "open it again")
 
@@ -239,12 +238,12 @@ def open_fits(path: Path) -> OpenFits:
         raise ImageFileNotFoundError(f"image file not found: {path}") from None
     except OSError as err:
         raise ImageFileError(f"cannot open {path}: {err}") from err
+    identity = file_identity(st)
     key = (str(path), st.st_dev, st.st_ino)
-    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
     with _cache_lock:
         entry = _cache.get(key)
-        if entry is None or entry.stamp != stamp:
-            entry = _cache[key] = OpenFits(Path(path), key, stamp)
+        if entry is None or entry.identity != identity:
+            entry = _cache[key] = OpenFits(Path(path), identity)
         _cache.move_to_end(key)
         while len(_cache) > _limit:
             _cache.popitem(last=False)
@@ -315,8 +314,8 @@ class FitsFile:
         entry = open_fits(self.path)
         with self._lock:
             if self._version is None:
-                self._version = (entry.key, entry.stamp)
-            elif self._version != (entry.key, entry.stamp):
+                self._version = entry.identity
+            elif self._version != entry.identity:
                 raise ImageFileError(f"{self.path} changed on disk since this image read it; "
                                      "call free() on the image (or make a new one) to read it again")
         return entry
@@ -332,6 +331,15 @@ class FitsFile:
     def plane(self, ext: int | str) -> np.ndarray | ScaledPlane:
         """Return HDU ``ext``'s 2-D data as a read-only memory map (or a ScaledPlane)."""
         return self._shared().plane(ext)
+
+    def identity(self) -> tuple:
+        """The version of the file this image reads (``file_identity`` of its ``os.stat``).
+
+        Once the image has read the file that is the version it keeps reading (no new stat).
+        """
+        with self._lock:
+            version = self._version
+        return self._shared().identity if version is None else version
 
     def close(self) -> None:
         """Forget the version read: the next use reads the file as it is then."""

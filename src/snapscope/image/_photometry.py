@@ -14,8 +14,9 @@ Differences, on purpose:
   the frame are cached per image, box size and mask, and the frame is filled in as apertures
   need it (its zeros take no memory until written), so a second call at the same positions
   only measures;
-* ``mask=`` may be ``'flags'`` (any flag bit set), an integer bitmask, or a boolean array, and
-  ``error=`` may be ``'noise'`` (the image's 1σ plane, giving ``aperture_sum_err``);
+* ``mask=`` may be ``'flags'`` (any flag bit set), an integer bitmask, or a boolean array
+  (read by :func:`snapscope.image.resolve_mask`, as the tiles read it), and ``error=`` may be
+  ``'noise'`` (the image's 1σ plane, giving ``aperture_sum_err``);
 * ``psf_phot`` accepts any table-like ``init_params`` (snappl fails on a plain astropy ``Table``:
   ``'x_init' in table`` raises TypeError under numpy 2), and ``forced_phot=False`` frees both x and y.
 
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ap_phot", "psf_phot", "forced_psf_phot", "resolve_mask", "coords_xy", "aperture_max"]
+__all__ = ["ap_phot", "psf_phot", "forced_psf_phot", "coords_xy", "aperture_max"]
 
 _bg_lock = threading.Lock()
 _MODELS_MAX = 32
@@ -81,20 +82,9 @@ def _plane_or_error(image: Any, which: str, given: str) -> np.ndarray:
     return plane
 
 
-def resolve_mask(image: Any, mask: Any) -> np.ndarray | None:
-    """Turn ``mask`` (None, 'flags', an int bitmask or a bool array) into a bool array or None."""
-    if mask is None:
-        return None
-    if isinstance(mask, str):
-        if mask != "flags":
-            raise ValueError(f"mask must be None, 'flags', an int bitmask or a bool array, not {mask!r}")
-        return _plane_or_error(image, "flags", "mask='flags'") != 0
-    if isinstance(mask, int | np.integer) and not isinstance(mask, bool):
-        return (_plane_or_error(image, "flags", "a flag bitmask was given") & int(mask)) != 0
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != image.image_shape:
-        raise ValueError(f"mask shape {mask.shape} differs from the image shape {image.image_shape}")
-    return mask
+def _bool_mask(resolved: Any) -> np.ndarray | None:
+    """The whole bool array of a resolved mask (``image.pixel_mask(mask)``), or None."""
+    return None if resolved is None else np.asarray(resolved)
 
 
 def _resolve_error(image: Any, error: Any) -> np.ndarray | None:
@@ -105,16 +95,6 @@ def _resolve_error(image: Any, error: Any) -> np.ndarray | None:
             raise ValueError(f"error must be None, 'noise' or an array, not {error!r}")
         return _plane_or_error(image, "noise", "error='noise'")
     return np.asarray(error)
-
-
-def _mask_key(image: Any, mask: Any) -> tuple:
-    """What identifies ``mask``'s pixels, and the arrays to hold so that their ids stay valid."""
-    if mask is None:
-        return None, ()
-    if isinstance(mask, str | int | np.integer):  # the flag plane (resolve_mask checked it)
-        flags = image.flags
-        return (str(mask), id(flags)), (flags,)
-    return id(mask), (mask,)
 
 
 class _Subtracted:
@@ -158,27 +138,27 @@ class _Subtracted:
         return self.frame
 
 
-def background_subtracted(image: Any, bgsize: int, mask: Any, bool_mask: np.ndarray | None,
+def background_subtracted(image: Any, bgsize: int, resolved: Any, bool_mask: np.ndarray | None,
                           ) -> _Subtracted:
     """The image's :class:`_Subtracted` background for this box size and mask (cached).
 
-    ``mask`` is as given to :func:`ap_phot`, ``bool_mask`` its :func:`resolve_mask`. One entry
+    ``resolved`` is ``image.pixel_mask(mask)``, ``bool_mask`` its whole bool array. One entry
     per image, replaced when the data array, the box size or the mask changes ('flags' or a
-    bitmask stays the same mask while the flag plane is the same array).
+    bitmask stays the same mask while the flag plane is the same: the mask's ``key``, which
+    is never reused by another array).
     """
     from snapscope.image._background import BackgroundMesh
 
     data = image.data
-    mask_key, held = _mask_key(image, mask)
-    key = (int(bgsize), id(data), mask_key)
+    key = (int(bgsize), id(data), None if resolved is None else resolved.key)
     with _bg_lock:
         cache = image.__dict__.setdefault("_background_cache", {})
         if key in cache:
-            return cache[key][0]
+            return cache[key]
     subtracted = _Subtracted(data, BackgroundMesh(data, bgsize, bool_mask))
     with _bg_lock:
         cache.clear()  # one entry per image: a new data array, box or mask replaces the old one
-        cache[key] = (subtracted, held)  # holding the mask's arrays keeps their ids valid
+        cache[key] = subtracted
     return subtracted
 
 
@@ -218,12 +198,13 @@ def ap_phot(image: Any, coords: Any, ap_r: float = 9, method: str = "subpixel", 
 
     x, y = coords_xy(coords)
     data = image.data
-    bool_mask = resolve_mask(image, mask)
+    resolved = image.pixel_mask(mask)
+    bool_mask = _bool_mask(resolved)
     err = _resolve_error(image, error)
     apertures = CircularAperture(np.transpose([x, y]), r=ap_r)
     measured = data
     if bgsize > 0:
-        measured = background_subtracted(image, bgsize, mask, bool_mask).under(apertures)
+        measured = background_subtracted(image, bgsize, resolved, bool_mask).under(apertures)
     table = aperture_photometry(measured, apertures, method=method, subpixels=subpixels,
                                 mask=bool_mask, error=err, **kwargs)
     table["max"] = aperture_max(data, apertures, bool_mask)
@@ -288,7 +269,7 @@ def psf_phot(image: Any, init_params: Any, psf: Any, forced_phot: bool = True,
     model.x_0.fixed = model.y_0.fixed = bool(forced_phot)
     background = LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground())
     photometry = PSFPhotometry(model, fit_shape, local_bkg_estimator=background)
-    result = photometry(image.data, error=image.noise, mask=resolve_mask(image, mask),
+    result = photometry(image.data, error=image.noise, mask=_bool_mask(image.pixel_mask(mask)),
                         init_params=table)
     if return_resid_image:
         return result, photometry.make_residual_image(image.data)
@@ -334,7 +315,7 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
     data = np.asarray(image.data, dtype=float)
     sigma = None if image.noise is None else np.asarray(image.noise, dtype=float)
     bad = ~np.isfinite(data)
-    given = resolve_mask(image, mask)
+    given = _bool_mask(image.pixel_mask(mask))
     if given is not None:
         bad |= given
     background = np.atleast_1d(LocalBackground(bginner, bgouter, bkg_estimator=MMMBackground())(

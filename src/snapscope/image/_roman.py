@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from typing import Any
 
@@ -33,6 +34,7 @@ from snapscope._utils._optional import require
 from snapscope.exceptions import ImageFileError, NoWCSError
 from snapscope.image._base import Image, check_which
 from snapscope.image._numpy import validate_plane
+from snapscope.image._pixels import file_identity
 
 __all__ = ["RomanDatamodelImage"]
 
@@ -192,11 +194,23 @@ class RomanDatamodelImage(Image):
         check_which(which)
         if which == "all":
             raise ValueError("get_data_view takes one plane: 'data', 'noise' or 'flags'")
-        held = self.__dict__.get("_" + which)
-        if held is not None or self._is_cutout:
-            return held
+        if self._in_memory(which):
+            return self.__dict__.get("_" + which)
         array = getattr(self.dm, _FILE_ARRAYS[which], None)
         return None if array is None else np.asarray(array)
+
+    def _in_memory(self, which: str) -> bool:
+        """Whether plane ``which`` is held in memory (set, loaded, or a cutout's), not asdf's."""
+        return self.__dict__.get("_" + which) is not None or self._is_cutout
+
+    def _pixel_file_key(self, which: str) -> tuple | None:
+        """The file's version when plane ``which`` is asdf's array (None when held in memory)."""
+        if self._in_memory(which):
+            return None
+        try:
+            return file_identity(os.stat(self.full_filepath))
+        except OSError:
+            return None
 
     def _read_plane(self, which: str) -> np.ndarray | None:
         array = getattr(self.dm, _FILE_ARRAYS[which], None)

@@ -6,11 +6,12 @@ The contract (the widget builds on exactly this)::
                                  render_rgba, STRETCHES, COLORMAPS, colormap_lut)
 
     pyr = TilePyramid(source, *, mask=None, tile_size=512, cache=None)
-    #   source: a snapscope Image (uses image.get_data_view("data"): memory-mapped, never loaded
-    #           whole; mask defaults to image.get_data_view("flags") != 0 when it has flags),
-    #           or any 2-D array-like (np.memmap ok).
+    #   source: a snapscope Image (reads image.pixel_source("data"): memory-mapped, never
+    #           loaded whole; mask defaults to the image's flags != 0 when it has flags),
+    #           a snapscope.image.PixelSource, or any 2-D array-like (np.memmap ok).
     #   mask: None | bool array-like (True = bad) | "flags" | int bitmask of flag bits that
-    #         make a pixel bad (0 or False: ignore the flags).
+    #         make a pixel bad (0 or False: ignore the flags) | a PixelMask; read by
+    #         snapscope.image.resolve_mask, as photometry reads it.
     #   NaN and ±inf pixels are always ignored (a level-0 tile shows them, and masked
     #   pixels, as NaN).
     #   cache: a TileCache; default default_cache().

@@ -13,7 +13,7 @@ pixels (finite and not masked). Two kinds of level:
   pass runs the first time one of these levels is asked for, normally by
   :meth:`TilePyramid.overview`; its arrays are one cache entry, and a tile of these levels
   is then a slice. After each strip the mapped pages are released, so a 20k × 20k memory
-  map never becomes resident (see ``_source.py``).
+  map never becomes resident (``snapscope.image.PixelSource.release``).
 * **Direct levels** ``0 .. m-1``: each tile reads its ``(tile_size · 2**k)²`` section of the
   plane and reduces it; tiles are cached one by one.
 
@@ -67,15 +67,17 @@ class TilePyramid:
 
     Parameters
     ----------
-    source : Image or array-like
-        A snapscope ``Image`` (its ``get_data_view("data")`` is used: a memory map, never
-        loaded whole) or any 2-D array-like that supports 2-D slicing (``np.memmap`` included).
-    mask : None, array-like of bool, "flags" or int, optional
+    source : Image, PixelSource or array-like
+        A snapscope ``Image`` (its ``pixel_source("data")`` is read: a memory map, never
+        loaded whole), a :class:`~snapscope.image.PixelSource`, or any 2-D array-like that
+        supports 2-D slicing (``np.memmap`` included).
+    mask : None, array-like of bool, "flags", int or PixelMask, optional
         Pixels to ignore. None: the Image's ``flags != 0`` when it has a flags plane, else
-        nothing. A bool array-like (True = bad) of the image's shape. ``"flags"``: the
-        Image's flags plane, non-zero = bad. An int: the flag bits that make a pixel bad
-        (``flags & mask != 0``); ``0`` (or False) ignores the flags. NaN and ±inf pixels are
-        always ignored.
+        nothing. Otherwise as :func:`snapscope.image.resolve_mask` reads it (as photometry
+        does): a bool array-like (True = bad) of the image's shape; ``"flags"``: the
+        Image's flags plane, non-zero = bad; an int: the flag bits that make a pixel bad
+        (``flags & mask != 0``), ``0`` (or False) ignores the flags. NaN and ±inf pixels
+        are always ignored.
     tile_size : int, optional
         Tile edge in pixels (default 512).
     cache : TileCache, optional

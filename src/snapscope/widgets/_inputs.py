@@ -3,8 +3,9 @@
 Accepted: a snapscope ``Image`` (any subclass), a 2-D numpy array (memory maps stay memory
 maps), an `~astropy.nddata.NDData` / `~astropy.nddata.CCDData`, a FITS path (opened with
 ``snapscope.image.FITSImage``: the widget never reads files itself) or an astropy HDU / HDUList.
-Nothing here reads pixels: the entry keeps a *view* of the data plane (``get_data_view``), which
-the tile pyramid slices on demand.
+Nothing here reads pixels: the entry keeps the image's pixel sources (``image.pixel_source``:
+the data plane and the flags as a :class:`~snapscope.image.PixelMask`; a bare array is wrapped
+in a ``PixelSource``), opened once, which the tile pyramids and the cut levels slice on demand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from snapscope.image import PixelMask, PixelSource, ScaledPlane, resolve_mask
 
 __all__ = ["ImageEntry", "make_entry"]
 
@@ -30,24 +33,21 @@ class ImageEntry:
         The AIDA image label.
     data : object
         What ``get_image`` returns (the object that was loaded, or the ``Image`` made from a path).
-    array : numpy.ndarray
-        The 2-D data plane, possibly a read-only, big-endian memory map.
-    mask : numpy.ndarray or None
-        Flags (nonzero = bad) or boolean mask of the same shape, or None.
+    pixels : snapscope.image.PixelSource
+        The 2-D data plane (its ``array`` possibly a read-only, big-endian memory map).
+    mask : snapscope.image.PixelMask or None
+        The bad pixels (an Image's flags != 0, or a given mask), or None.
     wcs : astropy.wcs.WCS or None
         A celestial WCS (0-based pixels), or None.
-    source : object
-        What the tile pyramid reads: the ``Image`` when one was loaded, else ``array``.
     key : str
         Unique id of this load, used by the browser to key tiles.
     """
 
     label: str
     data: Any
-    array: np.ndarray
-    mask: np.ndarray | None
+    pixels: PixelSource
+    mask: PixelMask | None
     wcs: Any
-    source: Any = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     #: ``(x, y, fov)`` in pixels (see ``_viewport.py``); None until loaded.
     view: tuple[float, float, float] | None = None
@@ -57,9 +57,14 @@ class ImageEntry:
     cache: dict = field(default_factory=dict)
 
     @property
+    def array(self) -> Any:
+        """The 2-D data plane (``pixels.array``), possibly a read-only, big-endian memory map."""
+        return self.pixels.array
+
+    @property
     def shape(self) -> tuple[int, int]:
         """``(height, width)`` of the image."""
-        return tuple(self.array.shape)
+        return self.pixels.shape
 
     @property
     def largest_dimension(self) -> int:
@@ -76,8 +81,8 @@ def _celestial(wcs: Any):
     return None
 
 
-def _check_plane(array: Any, what: str) -> np.ndarray:
-    arr = array if isinstance(array, np.ndarray) else np.asarray(array)
+def _check_plane(array: Any, what: str) -> np.ndarray | ScaledPlane:
+    arr = array if isinstance(array, np.ndarray | ScaledPlane) else np.asarray(array)
     if arr.ndim != 2:
         raise ValueError(f"load_image needs a 2-D image; {what} has shape {arr.shape}.")
     if arr.dtype.kind not in "fiub":
@@ -87,19 +92,20 @@ def _check_plane(array: Any, what: str) -> np.ndarray:
     return arr
 
 
-def _from_image(image: Any) -> tuple[np.ndarray, Any, Any]:
+def _from_image(image: Any) -> tuple[PixelSource, PixelSource | None, Any]:
+    """The data plane, the flags plane (or None) and the celestial WCS of an Image."""
     from snapscope.exceptions import NoWCSError
 
-    array = _check_plane(image.get_data_view("data"), f"{type(image).__name__} data")
-    mask = image.get_data_view("flags")
+    pixels = image.pixel_source("data")
+    _check_plane(None if pixels is None else pixels.array, f"{type(image).__name__} data")
     try:
         wcs = _celestial(image.get_wcs().get_astropy_wcs())
     except NoWCSError:
         wcs = None
-    return array, mask, wcs
+    return pixels, image.pixel_source("flags"), wcs
 
 
-def _from_hdu(hdu: Any, what: str) -> tuple[np.ndarray, Any, Any]:
+def _from_hdu(hdu: Any, what: str) -> tuple[np.ndarray, Any]:
     import warnings
 
     from astropy.wcs import WCS, FITSFixedWarning
@@ -108,7 +114,7 @@ def _from_hdu(hdu: Any, what: str) -> tuple[np.ndarray, Any, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
         wcs = WCS(hdu.header)
-    return array, None, _celestial(wcs)
+    return array, _celestial(wcs)
 
 
 def _open_fits(path: str | os.PathLike) -> Any:
@@ -145,26 +151,26 @@ def make_entry(data: Any, label: str) -> ImageEntry:
     nddata = sys.modules.get("astropy.nddata")
     if isinstance(data, str | os.PathLike):
         data = _open_fits(data)
-    if hasattr(data, "get_data_view") and hasattr(data, "get_wcs"):
-        array, mask, wcs = _from_image(data)
-    elif nddata is not None and isinstance(data, nddata.NDData):
-        array = _check_plane(data.data, "NDData.data")
-        mask = None if data.mask is None else np.asarray(data.mask)
-        wcs = _celestial(data.wcs)
-    elif isinstance(data, fits.HDUList):
-        hdus = [h for h in data if getattr(h, "is_image", False) and h.data is not None]
-        if not hdus:
-            raise TypeError("load_image: this HDUList has no image HDU with data.")
-        array, mask, wcs = _from_hdu(hdus[0], "the first image HDU")
-    elif isinstance(data, fits.PrimaryHDU | fits.ImageHDU | fits.CompImageHDU):
-        array, mask, wcs = _from_hdu(data, type(data).__name__)
+    given = flags = None
+    if hasattr(data, "pixel_source") and hasattr(data, "get_wcs"):
+        pixels, flags, wcs = _from_image(data)
+        given = None if flags is None else "flags"
     else:
-        array, mask, wcs = _check_plane(data, "the array"), None, None
-    if mask is not None and mask.shape != array.shape:
-        raise ValueError(
-            f"load_image: mask shape {mask.shape} differs from data shape {array.shape}."
-        )
-    is_image = hasattr(data, "get_data_view") and hasattr(data, "get_wcs")
-    return ImageEntry(
-        label=label, data=data, array=array, mask=mask, wcs=wcs, source=data if is_image else array
-    )
+        if nddata is not None and isinstance(data, nddata.NDData):
+            array, wcs = _check_plane(data.data, "NDData.data"), _celestial(data.wcs)
+            given = None if data.mask is None else np.asarray(data.mask)
+        elif isinstance(data, fits.HDUList):
+            hdus = [h for h in data if getattr(h, "is_image", False) and h.data is not None]
+            if not hdus:
+                raise TypeError("load_image: this HDUList has no image HDU with data.")
+            array, wcs = _from_hdu(hdus[0], "the first image HDU")
+        elif isinstance(data, fits.PrimaryHDU | fits.ImageHDU | fits.CompImageHDU):
+            array, wcs = _from_hdu(data, type(data).__name__)
+        else:
+            array, wcs = _check_plane(data, "the array"), None
+        pixels = PixelSource(array)
+    try:
+        mask = resolve_mask(given, pixels.shape, flags)
+    except ValueError as err:
+        raise ValueError(f"load_image: {err}.") from None
+    return ImageEntry(label=label, data=data, pixels=pixels, mask=mask, wcs=wcs)

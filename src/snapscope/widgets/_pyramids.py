@@ -1,10 +1,11 @@
 """The widgets' use of :mod:`snapscope.tiles`: one pyramid per image plane.
 
 Pyramids of the same pixels share the tiles of ``snapscope.tiles.default_cache()``, so two
-widgets showing one array, or one file, compute each tile once. The mask plane is the
-pyramid of ``flags != 0`` (a float 0/1 image), whose block means are the masked fraction shown
-by the overlay; it is read lazily through :class:`NonZero`, so a memory-mapped flags plane is
-never loaded whole.
+widgets showing one array, or one file, compute each tile once. Both pyramids read the entry's
+pixel sources (the data plane and its :class:`~snapscope.image.PixelMask`), opened once by
+``make_entry``. The mask plane is the pyramid of the bad pixels (a float 0/1 image), whose
+block means are the masked fraction shown by the overlay; it is read lazily through
+:class:`NonZero`, so a memory-mapped flags plane is never loaded whole.
 """
 
 from __future__ import annotations
@@ -20,22 +21,22 @@ __all__ = ["NonZero", "pyramid", "colormap_lut"]
 
 
 class NonZero:
-    """Read-only array-like view ``(flags[...] != 0)`` as float32, computed per slice.
+    """Read-only array-like view of a mask's bad pixels as float32 (1 = bad), computed per slice.
 
     Parameters
     ----------
-    flags : numpy.ndarray
-        Integer flags or boolean mask (possibly a memory map).
+    mask : snapscope.image.PixelMask
+        The bad pixels (slicing it reads only those flags, possibly from a memory map).
     """
 
-    def __init__(self, flags: np.ndarray) -> None:
-        self._flags = flags
-        self.shape = flags.shape
+    def __init__(self, mask: Any) -> None:
+        self._mask = mask
+        self.shape = mask.shape
         self.ndim = 2
         self.dtype = np.dtype(np.float32)
 
     def __getitem__(self, item: Any) -> np.ndarray:
-        return (np.asarray(self._flags[item]) != 0).astype(np.float32)
+        return self._mask[item].astype(np.float32)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self[...]
@@ -62,9 +63,8 @@ def pyramid(entry: ImageEntry, plane: str, tile_size: int):
     if cache_key in entry.cache:
         return entry.cache[cache_key]
     if plane == PLANE_DATA:
-        # An Image source lets the tiles key on its file and use its flags as the mask.
-        is_image = entry.source is not entry.array
-        pyr = TilePyramid(entry.source, mask=None if is_image else entry.mask, tile_size=tile_size)
+        # the data's PixelSource keys the tiles on its file (an Image's) or its buffer
+        pyr = TilePyramid(entry.pixels, mask=entry.mask, tile_size=tile_size)
     else:
         if entry.mask is None:
             raise ValueError(f"image {entry.label!r} has no mask or flags plane")

@@ -147,12 +147,13 @@ def as_interval(cuts: Any):
 
 
 def sample_values(
-    array: np.ndarray, mask: np.ndarray | None, max_pixels: int = 1 << 18
+    array: np.ndarray, mask: Any, max_pixels: int = 1 << 18
 ) -> np.ndarray:
     """Return a strided sample of the full-resolution pixels, finite and unmasked, as float64.
 
     A stride (not a block mean) keeps the pixel-value distribution, so percentile cuts match
     those of the whole image; only every ``stride``-th row is read from a memory map.
+    ``mask`` is None or a bool array-like (True = bad), e.g. a ``snapscope.image.PixelMask``.
     """
     h, w = array.shape
     stride = max(1, int(np.ceil(np.sqrt(h * w / max_pixels))))
