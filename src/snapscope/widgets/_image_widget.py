@@ -21,6 +21,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from ._bundles import bundle
 from ._catalogs import CatalogMixin
 from ._display import DisplayMixin, control_colormaps
 from ._errors import ErrorLog
@@ -58,7 +59,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         Trait values (``show_mask``, ``renderer``…).
     """
 
-    _esm = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+    _esm = bundle("widget")
 
     #: The loaded images by key.
     _images = RecordDict(ImageInfo)
