@@ -64,6 +64,7 @@ export class ViewerState {
     }
   }
 
+  /** Read the catalogue markers from `_catalogs`. */
   readCatalogs(): void {
     this.markers = (this.model.get("_catalogs") ?? []).map(markersFromTrait);
   }
@@ -111,7 +112,9 @@ export class ViewerState {
     }
   }
 
-  /** The view for a newly displayed image: same sky centre and scale as before when possible. */
+  /** The view for a newly displayed image (the `b` key's blink): the same sky centre and scale
+   * (both images have a WCS), else the same pixels (one shape), else the whole image. Twin of
+   * `aligned_view` in src/snapscope/widgets/_viewport.py (Python's `blink`). */
   private alignedView(img: ImageTrait): V.ViewState {
     const old = this.model.get("_images")[this.viewKey];
     const g0 = old && this.grid(old);
