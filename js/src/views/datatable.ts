@@ -91,15 +91,11 @@ const render: Render<DataTableTraits> = (props) => {
       head.append(th);
     }
     const body = table.createTBody();
-    let focus: HTMLTableRowElement | null = null;
     rows.forEach((values, i) => {
       const tr = body.insertRow();
       tr.dataset.row = String(i);
       if (selected.has(i)) tr.classList.add("selected");
-      if (i === highlighted) {
-        tr.classList.add("highlighted");
-        focus = tr;
-      }
+      if (i === highlighted) tr.classList.add("highlighted");
       values.forEach((v, j) => {
         const td = tr.insertCell();
         td.textContent = v;
@@ -114,7 +110,7 @@ const render: Render<DataTableTraits> = (props) => {
       td.textContent = model.get("empty_text");
     }
     root.replaceChildren(table);
-    (focus as HTMLTableRowElement | null)?.scrollIntoView({ block: "nearest" });
+    root.querySelector("tr.highlighted")?.scrollIntoView({ block: "nearest" });
     root.dataset.rows = String(rows.length);
     root.dataset.selected = JSON.stringify([...selected]);
     root.dataset.highlighted = String(highlighted);

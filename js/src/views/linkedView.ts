@@ -16,7 +16,7 @@ export interface Mounted {
 }
 
 /** Show `err` in the view's error line (made on first use). */
-export function showError(el: HTMLElement, err: Error): void {
+function showError(el: HTMLElement, err: Error): void {
   let line = el.querySelector<HTMLElement>(":scope > .snapscope-view-error");
   if (!line) {
     line = Object.assign(document.createElement("div"), { className: "snapscope-view-error" });

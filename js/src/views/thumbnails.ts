@@ -68,15 +68,11 @@ const render: Render<ThumbnailsTraits> = (props) => {
     root.style.maxHeight = model.get("height");
     root.classList.toggle("columns", columns > 0);
     root.style.gridTemplateColumns = columns > 0 ? `repeat(${columns}, max-content)` : "";
-    let focus: HTMLElement | null = null;
     const cells = items.map((item, i) => {
       const cell = Object.assign(document.createElement("div"), { className: "snapscope-thumb", title: item.title || "" });
       cell.dataset.index = String(i);
       if (i === selected) cell.classList.add("selected");
-      if (i === highlighted) {
-        cell.classList.add("highlighted");
-        focus = cell;
-      }
+      if (i === highlighted) cell.classList.add("highlighted");
       const png = images[i];
       const url = png?.byteLength ? URL.createObjectURL(new Blob([png as DataView<ArrayBuffer>], { type: "image/png" })) : null;
       if (url) urls.push(url);
@@ -89,7 +85,7 @@ const render: Render<ThumbnailsTraits> = (props) => {
     root.dataset.count = String(items.length);
     root.dataset.loaded = String(images.filter((b) => b?.byteLength).length);
     root.dataset.highlighted = String(highlighted);
-    (focus as HTMLElement | null)?.scrollIntoView({ block: "nearest" });
+    root.querySelector(".snapscope-thumb.highlighted")?.scrollIntoView({ block: "nearest" });
   };
 
   redrawOnChange(model, TRAITS, draw, signal);
