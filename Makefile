@@ -19,7 +19,7 @@ BINDER_LOCK := binder/requirements.txt
 UV_PIN := $(shell grep -m1 -oE '^uv==[0-9.]+' $(LOCKFILE))
 # every extra (`make lock` resolves them all); Binder installs BINDER_EXTRAS + JupyterLab
 BINDER_EXTRAS := progress,colormaps,diff,sim,dask,parquet,embedded
-BUNDLE := src/snapscope/static/widget.js
+BUNDLES := $(addprefix src/snapscope/static/,widget.js datatable.js thumbnails.js)
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
@@ -52,9 +52,9 @@ node_modules/.stamp: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-js: $(BUNDLE)
-$(BUNDLE): node_modules/.stamp build.mjs $(JS_SOURCES)
-	@echo "==> JS bundle"
+js: $(BUNDLES)
+$(BUNDLES) &: node_modules/.stamp build.mjs $(JS_SOURCES)
+	@echo "==> JS bundles"
 	@npm run --silent build
 
 system-deps:
@@ -78,4 +78,4 @@ bench: env js
 	@for b in benchmarks/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf .venv .venv-latest node_modules $(BUNDLE) build dist *.egg-info src/*.egg-info
+	rm -rf .venv .venv-latest node_modules $(BUNDLES) build dist *.egg-info src/*.egg-info

@@ -1,15 +1,21 @@
-// Bundle js/src/widget.ts into src/snapscope/static/widget.js (one ESM file, no CDN imports).
+// Bundle the front end into src/snapscope/static/: one self-contained ESM file per widget class
+// (no CDN imports, no shared chunks: anywidget loads each file alone), as
+// src/snapscope/widgets/_bundles.py names them and pyproject.toml lists them as artifacts.
 import * as esbuild from "esbuild";
 
 const production = process.env.NODE_ENV !== "development";
 await esbuild.build({
-  entryPoints: ["js/src/widget.ts"],
+  entryPoints: {
+    widget: "js/src/widget.ts", // ImageWidget and CompareView
+    datatable: "js/src/views/datatable.ts",
+    thumbnails: "js/src/views/thumbnails.ts",
+  },
   bundle: true,
   format: "esm",
   target: ["es2020"],
   minify: production,
   sourcemap: production ? false : "inline",
   define: { "define.amd": "false" },
-  outfile: "src/snapscope/static/widget.js",
+  outdir: "src/snapscope/static",
   logLevel: "warning",
 });

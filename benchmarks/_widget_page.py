@@ -1,7 +1,8 @@
 """What ``benchmarks/widget.py`` measures on one page: first picture, stretch change, drags.
 
 Each function drives one viewer already on the page (Voila or JupyterLab) and returns its
-figures; the page was opened with ``servers.WS_COUNTER`` (websocket frames and their times).
+figures; the page was opened with ``servers.WS_COUNTER`` (websocket frames and their times) and
+``servers.TELEMETRY`` (our viewer's data-* counters and clocks).
 """
 
 from __future__ import annotations

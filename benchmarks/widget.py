@@ -65,6 +65,7 @@ from servers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     KERNEL_IDLE,
+    TELEMETRY,
     WS_COUNTER,
     Server,
     free_port,
@@ -320,6 +321,7 @@ def run_page(browser, url: str, viewer: Viewer, times: Path, app: str) -> dict:
     """Open the page, then measure the first picture, a stretch change and five drags."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
     ctx.add_init_script(WS_COUNTER)
+    ctx.add_init_script(TELEMETRY)  # our viewer's data-* clocks (firstPicture, readyAt, ...)
     page = ctx.new_page()
     times.unlink(missing_ok=True)
     try:

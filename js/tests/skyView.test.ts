@@ -3,34 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { fromSky, toSky, wrapAngle } from "../src/link/skyView";
 import type { ViewState } from "../src/view";
-import { separationArcsec, WcsGrid } from "../src/wcs";
+import { separationArcsec } from "../src/wcs";
+import { tanGrid, type Tan } from "./support/tan";
 
 const DEG = Math.PI / 180;
-
-interface Tan {
-  crpix: [number, number];
-  crval: [number, number];
-  /** arcsec per pixel */
-  scale: number;
-  /** degrees: north's direction turned counter-clockwise from +y */
-  rotation: number;
-}
-
-/** The WCS grid of a TAN projection with a CD matrix (east left when unrotated), 32 px nodes. */
-function tanGrid(t: Tan, width = 600, height = 400): WcsGrid {
-  const step = 32, x0 = -64, y0 = -64;
-  const nx = Math.ceil((width + 128) / step) + 1, ny = Math.ceil((height + 128) / step) + 1;
-  const s = (t.scale / 3600) * DEG, c = Math.cos(t.rotation * DEG), n = Math.sin(t.rotation * DEG);
-  const xi = new Float64Array(nx * ny), eta = new Float64Array(nx * ny);
-  for (let j = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++) {
-      const u = x0 + i * step - t.crpix[0], v = y0 + j * step - t.crpix[1];
-      xi[j * nx + i] = s * (-c * u - n * v);
-      eta[j * nx + i] = s * (-n * u + c * v);
-    }
-  }
-  return new WcsGrid({ x0, y0, dx: step, dy: step, nx, ny, ra0: t.crval[0], dec0: t.crval[1], xi, eta });
-}
 
 /** Image pixel under a screen offset (CSS px from the canvas centre, y down) of a rotated pane. */
 function under(v: ViewState, rotation: number, dx: number, dy: number): [number, number] {

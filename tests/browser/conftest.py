@@ -1,4 +1,5 @@
-"""Browser-test fixtures: isolated Jupyter environment, Chromium, a page that counts bytes.
+"""Browser-test fixtures: isolated Jupyter environment, Chromium, a page that counts bytes
+with the views' telemetry on.
 
 Servers run with JUPYTER_CONFIG_DIR, JUPYTER_RUNTIME_DIR, JUPYTERLAB_SETTINGS_DIR and IPYTHONDIR
 in temporary directories and are always stopped. Without Chromium (or Playwright) the tests
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from servers import BIN, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WS_COUNTER
+from servers import BIN, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TELEMETRY, WS_COUNTER
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -62,6 +63,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     context.add_init_script(WS_COUNTER)
+    context.add_init_script(TELEMETRY)
     pg = context.new_page()
     yield pg
     context.close()

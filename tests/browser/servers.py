@@ -56,6 +56,10 @@ WS_COUNTER = """
 })();
 """
 
+#: Turns on the views' telemetry (js/src/telemetry.ts): the data-* counters and timings that
+#: widget_page.state and benchmarks/widget.py read. Off by default, as in a user's browser.
+TELEMETRY = "globalThis.snapscopeTelemetry = true;"
+
 
 #: True once the notebook open in JupyterLab or Notebook 7 has an idle kernel.
 KERNEL_IDLE = """() => {

@@ -24,15 +24,21 @@ from widget_page import fail_on_traceback, settled
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 UV = Path(sys.executable).parent / "uv"
-BUNDLE = "snapscope/static/widget.js"
+#: The front-end bundles (src/snapscope/widgets/_bundles.py), as paths inside the wheel.
+BUNDLES = ("widget", "datatable", "thumbnails")
+BUNDLE_FILES = [f"snapscope/static/{name}.js" for name in BUNDLES]
 
 CHECK_CELL = """
 import importlib.util, pathlib, sys, snapscope
 from snapscope.widgets import ImageWidget
+from snapscope.widgets._views import DataTable, Thumbnails
 site = pathlib.Path(sys.prefix).resolve()
 assert pathlib.Path(snapscope.__file__).resolve().is_relative_to(site), snapscope.__file__
-bundle = pathlib.Path(snapscope.__file__).parent / "static" / "widget.js"
+static = pathlib.Path(snapscope.__file__).parent / "static"
+bundle = static / "widget.js"
 assert bundle.stat().st_size > 20_000 and ImageWidget()._esm == bundle.read_text(), bundle
+assert DataTable()._esm == (static / "datatable.js").read_text()
+assert Thumbnails()._esm == (static / "thumbnails.js").read_text()
 missing = [m for m in ("matplotlib", "tqdm", "galsim", "reproject") if importlib.util.find_spec(m)]
 assert not missing, f"extras installed with the core wheel: {missing}"
 print("installed from the wheel:", bundle)
@@ -59,7 +65,7 @@ def run(cmd: list, cwd: Path, env: dict | None = None) -> str:
 def dists(tmp_path_factory):
     """sdist and wheel built by `uv build` from a copy of the tracked files."""
     src = copy_tracked_files(tmp_path_factory.mktemp("clean-checkout"))
-    assert not (src / "src" / BUNDLE).exists()
+    assert not any((src / "src" / f).exists() for f in BUNDLE_FILES)
     out = tmp_path_factory.mktemp("dist")
     run([UV, "build", "--out-dir", out, src], cwd=src)
     return next(out.glob("*.tar.gz")), next(out.glob("*.whl"))
@@ -69,11 +75,13 @@ def test_sdist_and_wheel_carry_the_bundle(dists):
     sdist, wheel = dists
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    assert f"src/{BUNDLE}" in names and "js/src/widget.ts" in names and "package-lock.json" in names
+    assert {f"src/{f}" for f in BUNDLE_FILES} <= names
+    assert {"js/src/widget.ts", "js/src/views/datatable.ts", "package-lock.json"} <= names
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
-        bundle = whl.read(BUNDLE)
-    assert len(bundle) > 20_000 and b"snapscope" in bundle
+        bundles = {f: whl.read(f) for f in BUNDLE_FILES}
+    assert len(bundles[BUNDLE_FILES[0]]) > 20_000 and b"snapscope" in bundles[BUNDLE_FILES[0]]
+    assert all(b"export" in b and b"snapscope-" in b for b in bundles.values())
     assert {"snapscope/db/migrations/0001_catalogue.sql", "snapscope/widgets/_linked.css"} <= names
 
 

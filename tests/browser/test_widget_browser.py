@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import save_screenshot, voila_notebook_server, wait_for
+import widget_page
+from servers import save_screenshot, voila_fixture, voila_notebook_server, wait_for
 from widget_page import (
+    BLINK_CELL,
     RAMP_CELL,
     READ_PIXELS,
     SHAPE,
@@ -29,6 +31,9 @@ def voila(tmp_path_factory, jupyter_env):
                                    jupyter_env)
     yield server
     server.stop()
+
+
+blink_voila = voila_fixture("blink.ipynb", [BLINK_CELL])
 
 
 def open_page(page, voila):
@@ -139,20 +144,49 @@ def test_click_reaches_python_on_click_with_sky_position(page, voila, jupyter_en
     assert (event["ra"], event["dec"]) == (pytest.approx(float(ra)), pytest.approx(float(dec)))
 
 
-def test_blink_key_keeps_the_sky_position(page, voila):
-    open_page(page, voila)
-    page.locator(".snapscope-viewer").first.focus()
-    s = settled(page)
+def python_view(page) -> dict:
+    return json.loads(page.locator(".python-view").text_content())
+
+
+def test_python_and_key_blink_agree(page, blink_voila):
+    """The b key (a blink in the browser) and ``ImageWidget.blink()`` (in Python) show the
+    other image on the same sky centre at the same angular scale, and Python knows the view."""
+    page.goto(blink_voila.url(), wait_until="domcontentloaded")
+    wait_for(lambda: fail_on_traceback(page) or settled(page), timeout=90, what="the viewer")
+    box = page.locator("canvas.snapscope-overlay").bounding_box()
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 70, y0 - 40, steps=4)  # away from the fitted view
+    page.mouse.up()
+
+    def agreed(label: str):
+        """The settled view once Python holds it too (the browser writes it 120 ms later)."""
+        s, p = settled(page), python_view(page)
+        v = s and s["view"]
+        if v and p["label"] == label and abs(p["x"] - v["cx"]) + abs(p["y"] - v["cy"]) < 1e-6:
+            return v
+        return None
+
+    start = wait_for(lambda: agreed("coarse"), what="the dragged view in Python")
+    grids = widget_page.BLINK_GRIDS
+    sky = grids["coarse"].pixel_to_world(start["cx"], start["cy"])
+    # Python first: its stored view of "fine" is still the fitted one, which it must not show.
+    page.get_by_role("button", name="blink from Python").click()
+    by_python = wait_for(lambda: agreed("fine"), what="Python's blink")
+    page.locator(".snapscope-viewer").focus()
     page.keyboard.press("b")
-    s2 = wait_for(
-        lambda: (x := settled(page)) and x["view"]["key"] != s["view"]["key"] and x,
-        what="the other image",
-    )
-    assert page.locator(".snapscope-label").first.text_content() == "shifted"
-    sky1 = ramp_wcs().pixel_to_world(s["view"]["cx"], s["view"]["cy"])
-    sky2 = ramp_wcs(shift=40.0).pixel_to_world(s2["view"]["cx"], s2["view"]["cy"])
-    assert sky1.separation(sky2).arcsec < 1e-3
+    back = wait_for(lambda: agreed("coarse"), what="the key's blink back")
+    assert (back["cx"], back["cy"]) == (pytest.approx(start["cx"], abs=1e-3),
+                                        pytest.approx(start["cy"], abs=1e-3))
     page.keyboard.press("b")
-    wait_for(
-        lambda: page.locator(".snapscope-label").first.text_content() == "ramp", what="blink back"
-    )
+    by_key = wait_for(lambda: agreed("fine"), what="the key's blink, in Python too")
+
+    assert by_python["key"] == by_key["key"]
+    assert (by_python["cx"], by_python["cy"]) == (pytest.approx(by_key["cx"], abs=1e-3),
+                                                  pytest.approx(by_key["cy"], abs=1e-3))
+    assert by_python["zoom"] == pytest.approx(by_key["zoom"], rel=1e-5)
+    # both on the sky the view showed, at its angular scale (0.15″ -> 0.11″ pixels)
+    for v in (by_key, by_python):
+        assert grids["fine"].pixel_to_world(v["cx"], v["cy"]).separation(sky).arcsec < 1e-3
+        assert v["zoom"] == pytest.approx(start["zoom"] * 0.11 / 0.15, rel=1e-5)

@@ -210,3 +210,37 @@ def sky_field(wcs, shape: tuple[int, int], n_stars: int = 60, seed: int = 3) -> 
         if -10 < xc < shape[1] + 10 and -10 < yc < shape[0] + 10:
             data += f / (2 * np.pi * 2.0**2) * np.exp(-((x - xc) ** 2 + (y - yc) ** 2) / 8)
     return data.astype(np.float32)
+
+
+#: Two images of one sky on different pixel grids (shifted, turned 20°, coarser), for blinking.
+BLINK_GRIDS = {
+    "fine": tan_wcs((450, 300), 0.11, 0),
+    "coarse": tan_wcs((380, 260), 0.15, 20),
+}
+
+#: An ImageWidget of the BLINK_GRIDS images, a button that blinks from Python, and Python's
+#: view of the displayed image (label, pixel centre, fov) as JSON in ``pre.python-view``.
+BLINK_CELL = """
+import json
+import ipywidgets as ipw
+from snapscope.image import Numpy2DImage
+from snapscope.widgets import ImageWidget
+import widget_page
+
+w = ImageWidget(height="300px")
+for label, wcs in widget_page.BLINK_GRIDS.items():
+    w.load_image(Numpy2DImage(data=widget_page.ramp(), wcs=wcs), image_label=label)
+button = ipw.Button(description="blink from Python")
+button.on_click(lambda _: w.blink())
+report = ipw.HTML()
+
+def show(_=None):
+    v = w.get_viewport(sky_or_pixel="pixel", image_label=w.displayed_label)
+    report.value = "<pre class='python-view'>" + json.dumps(
+        {"label": v["image_label"], "x": float(v["center"][0]), "y": float(v["center"][1]),
+         "fov": float(v["fov"])}) + "</pre>"
+
+show()
+w.observe(show, ["_view", "_displayed"])
+ipw.VBox([button, w, report])
+"""

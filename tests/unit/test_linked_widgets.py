@@ -253,14 +253,26 @@ def test_light_curve_links_by_table_row(photometry):
     assert all(photometry["method"][lc.points["H158"][1]] == "aperture")
 
 
-def test_table_and_thumbnail_views_share_one_redraw_helper():
+def test_table_and_thumbnail_views_load_their_own_small_bundles():
+    from snapscope.widgets._bundles import bundle
     from snapscope.widgets._views import DataTable, Thumbnails
 
-    for view in (DataTable, Thumbnails):
-        esm = view._esm
-        assert esm.count("function redrawOnChange(") == 1  # the shared prelude, once
-        assert esm.count("redrawOnChange(") == 2 and esm.rstrip().endswith("export default { render };")
-        assert "queueMicrotask" not in esm.split("export default")[0].split("function render")[1]
+    for view, name in ((DataTable, "datatable"), (Thumbnails, "thumbnails")):
+        esm = str(view._esm)
+        assert esm == bundle(name).read_text()
+        assert "export" in esm and "import" not in esm.replace("import.meta", "")  # self-contained
+        assert len(esm) < len(bundle("widget").read_text()) / 5, name  # not the image viewer
+
+
+def test_thumbnails_refuse_an_unknown_message_kind():
+    from snapscope.widgets._protocol import ProtocolError
+    from snapscope.widgets._views import Thumbnails
+
+    thumbs = Thumbnails(items=[{"caption": "a"}], images=[b""])
+    with pytest.raises(ProtocolError, match="unknown message kind 'scroll'"):
+        thumbs._on_browser_msg(None, {"kind": "scroll", "index": 0}, [])
+    thumbs._on_browser_msg(None, {"kind": "click", "index": 0}, [])
+    assert thumbs.selected == 0
 
 
 # ----------------------------------------------------------------- SearchForm

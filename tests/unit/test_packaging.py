@@ -1,5 +1,6 @@
 """The dependency contract: the lock files match pyproject.toml, and the core code imports exactly
-the core dependencies (everything else lazily, from an extra)."""
+the core dependencies (everything else lazily, from an extra); the built front-end bundles are
+the ones the package ships."""
 
 from __future__ import annotations
 
@@ -176,3 +177,19 @@ def test_core_code_imports_exactly_the_core_dependencies():
     assert core <= used, f"core dependencies the code never imports: {sorted(core - used)}"
     not_core = {d: p for d, p in eager.items() if d not in core_plus}
     assert not not_core, f"extras imported at module level (import them where they are used): {not_core}"
+
+
+def test_every_front_end_bundle_is_built_and_shipped():
+    """build.mjs writes one file per entry point; the wheel, the sdist and the build hook list
+    exactly those files, and they are the bundles the widgets load (`_bundles.BUNDLES`)."""
+    from snapscope.widgets._bundles import BUNDLES, bundle
+
+    block = (REPO / "build.mjs").read_text().split("entryPoints: {")[1].split("}")[0]
+    entries = re.findall(r'^\s*(\w+): "js/src/[\w/]+\.ts",', block, re.M)
+    assert entries == list(BUNDLES)
+    files = [str(bundle(name).relative_to(REPO)) for name in BUNDLES]
+    hatch = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["hatch"]["build"]
+    hook = hatch["hooks"]["jupyter-builder"]
+    for listed in (hatch["targets"]["wheel"]["artifacts"], hatch["targets"]["sdist"]["artifacts"],
+                   hook["ensured-targets"], hook["skip-if-exists"]):
+        assert listed == files

@@ -293,13 +293,42 @@ def test_stretch_and_cuts_change_sends_no_pixels(sky):
     assert len(d.cmap_lut) == 1024
 
 
-def test_blink_and_lock_follow_sky_position(sky):
+def test_blink_keeps_the_sky_position_and_scale(sky):
+    w = RecordingWidget()
+    w.load_image(NDData(sky, wcs=tan_wcs()), image_label="a")
+    w.load_image(NDData(sky, wcs=tan_wcs(crpix=(150.0, 100.0), scale=0.22 / 3600)), image_label="b")
+    w.set_viewport(center=(300.0, 120.0), fov=60.0, image_label="b")
+    w.blink()
+    assert w.displayed_label == "a" and w._view.key == w._entries["a"].key
+    at_b = w._entries["b"].wcs.pixel_to_world(300.0, 120.0)
+    at_a = w._entries["a"].wcs.pixel_to_world(w._view.x, w._view.y)
+    assert at_a.separation(at_b).arcsec < 1e-6
+    assert w._view.fov == pytest.approx(120.0, rel=1e-9)  # 60 pixels of 0.22″ = 120 of 0.11″
+    assert w.get_viewport(sky_or_pixel="pixel", image_label="a")["center"] == pytest.approx(
+        (w._view.x, w._view.y)
+    )
+    w.blink("b")  # and back: where it started
+    assert (w._view.x, w._view.y, w._view.fov) == pytest.approx((300.0, 120.0, 60.0))
+
+
+def test_blink_without_wcs_keeps_pixels_of_one_shape_else_shows_the_whole_image(sky):
+    w = RecordingWidget()
+    w.load_image(sky, image_label="a")
+    w.load_image(sky[:, ::-1].copy(), image_label="b")
+    w.load_image(sky[:100], image_label="c")
+    w.set_viewport(center=(40.0, 50.0), fov=30.0, image_label="c")
+    w.blink("a")  # another shape: the whole image
+    assert (w._view.x, w._view.y, w._view.fov) == (259.5, 149.5, 520.0)
+    w.set_viewport(center=(40.0, 50.0), fov=30.0, image_label="a")
+    w.blink("b")  # one shape: the same pixels
+    assert (w._view.x, w._view.y, w._view.fov) == (40.0, 50.0, 30.0)
+
+
+def test_lock_follows_sky_position(sky):
     w1, w2 = RecordingWidget(), RecordingWidget()
     w1.load_image(NDData(sky, wcs=tan_wcs()), image_label="a")
     w1.load_image(NDData(sky, wcs=tan_wcs(crpix=(150.0, 100.0))), image_label="b")
-    assert w1.displayed_label == "b"
     w1.blink()
-    assert w1.displayed_label == "a"
     w2.load_image(NDData(sky, wcs=tan_wcs(crpix=(138.0, 128.0), scale=0.22 / 3600)))
     lock = lock_views(w1, w2)
     w1.set_viewport(center=(200.0, 100.0), fov=80.0, image_label="a")

@@ -244,3 +244,13 @@ def test_a_browser_value_of_the_wrong_shape_is_refused_by_the_trait():
     with pytest.raises(t.TraitError, match=r"'_view'.*View\.fov must be float"):
         w.set_state({"_view": {"key": w._displayed, "x": 1.0, "y": 2.0, "fov": "wide"}})
     assert w._view == before
+
+
+@pytest.mark.parametrize("name", ["datatable", "thumbnails"])
+def test_linked_view_traits_interface_names_the_widgets_synced_traits(name):
+    from snapscope.widgets._views import DataTable, Thumbnails
+
+    widget = {"datatable": DataTable, "thumbnails": Thumbnails}[name]
+    views = TypeScript([(JS / "views" / f"{name}.ts").read_text()])
+    (fields,) = views.shape(f"{widget.__name__}Traits")
+    assert set(fields) == set(synced_traits(widget))

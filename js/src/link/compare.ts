@@ -98,9 +98,7 @@ class CompareLayout implements LinkMember {
     this.shown = i;
     this.root.classList.toggle("blinking", i >= 0);
     this.slots.forEach((s, k) => (s.style.visibility = i < 0 || k === i ? "" : "hidden"));
-    const ds = this.root.dataset;
-    ds.shown = String(i);
-    ds.blinkAt = String(performance.timeOrigin + performance.now());
+    this.root.dataset.shown = String(i);
     this.state.textContent = i < 0 ? "" : `blink: ${this.model.get("_labels")[i] ?? i} (${i + 1}/${this.slots.length})`;
     // The shown pane takes the keyboard, so `b` goes on blinking from it.
     if (i >= 0) this.slots[i].querySelector<HTMLElement>(".snapscope-viewer")?.focus({ preventScroll: true });

@@ -3,6 +3,7 @@
 // event repaints every view of the model from the tiles it holds) and saves it for Python.
 import type { ImageTrait, Model } from "../model";
 import type { DisplayState } from "../render/types";
+import type { Telemetry } from "../telemetry";
 import { Colorbar } from "./colorbar";
 import { quantilesFromTrait } from "./cuts";
 import { DisplayControl } from "./displayControl";
@@ -12,12 +13,11 @@ import type { Dom } from "./dom";
 export class DisplayPanel {
   private control: DisplayControl;
   private colorbar: Colorbar;
-  private editAt = 0;
 
   /** `edited` hears the control's edits (a link group shares them, see link/paneLink.ts). */
   constructor(
-    private model: Model, private dom: Dom, private image: () => ImageTrait | undefined, signal: AbortSignal,
-    edited: (edit: DisplayEdit) => void = () => {},
+    private model: Model, private dom: Dom, private image: () => ImageTrait | undefined,
+    private telemetry: Telemetry, signal: AbortSignal, edited: (edit: DisplayEdit) => void = () => {},
   ) {
     this.control = new DisplayControl(dom.display, (e) => { this.apply(e); edited(e); }, signal);
     this.colorbar = new Colorbar(dom.colorbar);
@@ -47,21 +47,16 @@ export class DisplayPanel {
       this.dom.error.textContent = String(err); // visible, and in the console
       throw err;
     }
-    this.editAt = performance.now();
+    this.telemetry.start("edit");
     this.model.set("_displays", { ...displays, [img.key]: next });
     this.model.save_changes();
   }
 
-  /** Per frame: redraw the colorbar if the display changed; time the first frame after an edit. */
+  /** Per frame: redraw the colorbar if the display changed; time the first frame after an edit
+   * (from a control change to its repainted frame, no kernel round trip: telemetry). */
   frame(display: DisplayState | undefined): void {
     const img = this.image();
     this.colorbar.draw(display ?? null, (img && this.model.get("_displays")[img.key]?.cmap) ?? "");
-    if (display && this.editAt) {
-      // From a control change to its repainted frame (no kernel round trip).
-      const ds = this.dom.root.dataset;
-      ds.editToFrameMs = (performance.now() - this.editAt).toFixed(1);
-      ds.edits = String(Number(ds.edits ?? 0) + 1);
-      this.editAt = 0;
-    }
+    if (display && this.telemetry.lap("edit", "editToFrameMs")) this.telemetry.count("edits");
   }
 }

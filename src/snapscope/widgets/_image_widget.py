@@ -21,6 +21,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from ._bundles import bundle
 from ._catalogs import CatalogMixin
 from ._display import DisplayMixin, control_colormaps
 from ._errors import ErrorLog
@@ -30,7 +31,7 @@ from ._protocol import MSG_CANCEL, MSG_CLICK, MSG_TILE, ProtocolError
 from ._records import RecordDict, RecordList, RecordTrait
 from ._state import Catalog, Display, ImageInfo, Link, Overview, View
 from ._tile_server import TileServer
-from ._viewport import ViewportMixin, fit_view
+from ._viewport import ViewportMixin, aligned_view, fit_view
 from ._wcsgrid import wcs_grid
 
 __all__ = ["ImageWidget"]
@@ -58,7 +59,7 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         Trait values (``show_mask``, ``renderer``…).
     """
 
-    _esm = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+    _esm = bundle("widget")
 
     #: The loaded images by key.
     _images = RecordDict(ImageInfo)
@@ -214,7 +215,11 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
         return labels[0] if labels else None
 
     def blink(self, image_label: str | None = None) -> None:
-        """Show another loaded image (the next one, or ``image_label``), same sky position.
+        """Show another loaded image (the next one, or ``image_label``) where the view was.
+
+        The same blink as the ``b`` key in the browser: the new image shows the same sky
+        position at the same angular scale when both images have a WCS, else the same pixels
+        when they have one shape, else the whole image.
 
         Parameters
         ----------
@@ -230,6 +235,9 @@ class ImageWidget(DisplayMixin, ViewportMixin, CatalogMixin, anywidget.AnyWidget
                 labels[(labels.index(current) + 1) % len(labels)] if current else labels[0]
             )
         entry = self._entries[self._resolve_image_label(image_label)]
+        current = self._entry_by_key(self._displayed)
+        if current is not None and current is not entry:
+            entry.view = aligned_view(current, current.view, entry)
         self._set_traits(
             _displayed=entry.key,
             _view=self._view_trait(entry),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._viewport import sky_view
+
 __all__ = ["ViewLock", "lock_views"]
 
 
@@ -53,21 +55,12 @@ def _follow(widget: Any, entry: Any, view: Any, sky: bool = True) -> None:
 
     The same sky when ``sky`` and both images have a WCS, else the same pixels.
     """
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
     target = widget._entry_by_key(widget._displayed)
     if target is None:
         return
-    x, y, fov = view.x, view.y, view.fov
-    if sky and entry.wcs is not None and target.wcs is not None:
-        sky = entry.wcs.pixel_to_world(x, y)
-        tx, ty = (float(v) for v in target.wcs.world_to_pixel(sky))
-        ratio = (
-            proj_plane_pixel_scales(entry.wcs.celestial).mean()
-            / proj_plane_pixel_scales(target.wcs.celestial).mean()
-        )
-        x, y, fov = tx, ty, fov * float(ratio)
-    target.view = (float(x), float(y), float(fov))
+    pixels = (float(view.x), float(view.y), float(view.fov))
+    x, y, fov = (sky and sky_view(entry, pixels, target)) or pixels
+    target.view = (x, y, fov)
     widget._apply_viewport(target.label)
 
 

@@ -6,7 +6,8 @@ view, exactly what the browser shows (the ``_view`` trait, ``_state.View``). A s
 angular field of view given to ``set_viewport`` is turned into pixels once, there; pans and
 zooms made in the browser are stored as they come; sky coordinates are computed only when
 ``get_viewport`` is asked for them. (Storing what the user gave, as before, sent the centre
-pixel → sky → pixel on every load and pixel → sky on every pan.)
+pixel → sky → pixel on every load and pixel → sky on every pan.) A blink (``ImageWidget.blink``
+and the browser's ``b`` key) gives the next image the view ``aligned_view`` computes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from ._inputs import ImageEntry
 
-__all__ = ["ViewportMixin", "pixel_scale_deg", "fit_view"]
+__all__ = ["ViewportMixin", "aligned_view", "fit_view", "pixel_scale_deg", "sky_view"]
+
+#: A pixel view ``(x, y, fov)``, the form of ``ImageEntry.view``.
+PixelView = tuple[float, float, float]
 
 
 def pixel_scale_deg(entry: ImageEntry) -> float:
@@ -32,10 +36,58 @@ def pixel_scale_deg(entry: ImageEntry) -> float:
     return float(proj_plane_pixel_scales(entry.wcs)[1 - entry.largest_dimension])
 
 
-def fit_view(entry: ImageEntry) -> tuple[float, float, float]:
-    """The view of a newly loaded image: centred, the whole larger dimension in view."""
+def fit_view(entry: ImageEntry) -> PixelView:
+    """The view of a newly loaded image: centred, the whole larger dimension in view.
+
+    Twin of ``fitView`` in ``js/src/view.ts``.
+    """
     h, w = entry.shape
     return (w - 1) / 2, (h - 1) / 2, float(max(h, w))
+
+
+def sky_view(source: ImageEntry, view: PixelView, target: ImageEntry) -> PixelView | None:
+    """The view of ``target`` on the sky centre and at the angular scale of ``view`` of ``source``.
+
+    None unless both images have a WCS. The scale ratio is that of the two WCSs' pixel scales
+    (``proj_plane_pixel_scales``); the browser takes it from the local Jacobian of its WCS
+    grids (``js/src/viewer/state.ts``), which differs by far less than 1e-4 for tangent-plane
+    images of a Roman detector's size.
+
+    Parameters
+    ----------
+    source, target : ImageEntry
+        The image shown and the image to show.
+    view : tuple of float
+        ``(x, y, fov)`` of ``source`` in its pixels.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(x, y, fov)`` of ``target`` in its pixels.
+    """
+    if source.wcs is None or target.wcs is None:
+        return None
+    x, y, fov = view
+    tx, ty = (float(v) for v in target.wcs.world_to_pixel(source.wcs.pixel_to_world(x, y)))
+    ratio = (
+        proj_plane_pixel_scales(source.wcs.celestial).mean()
+        / proj_plane_pixel_scales(target.wcs.celestial).mean()
+    )
+    return tx, ty, float(fov * ratio)
+
+
+def aligned_view(source: ImageEntry, view: PixelView, target: ImageEntry) -> PixelView:
+    """The view a blink from ``view`` of ``source`` gives ``target``.
+
+    The same sky centre and scale (both have a WCS), else the same pixels (images of one
+    shape), else the whole image. Twin of ``alignedView`` in ``js/src/viewer/state.ts`` (the
+    ``b`` key's blink); ``tests/browser/test_widget_browser.py`` checks that the two agree.
+    Parameters and result as :func:`sky_view`'s, except that the result is never None.
+    """
+    aligned = sky_view(source, view, target)
+    if aligned is not None:
+        return aligned
+    return view if source.shape == target.shape else fit_view(target)
 
 
 class ViewportMixin:

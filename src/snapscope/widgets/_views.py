@@ -6,11 +6,14 @@ Decisions
   that Python prepares; sorting, paging, stretching and selection logic live in Python, where
   the tests drive them without a browser. What a click changes is a trait (``selected``,
   ``sort``), so the state survives a page reload.
-* **Hand-written ESM, no build step.** ``_datatable.js`` and ``_thumbnails.js`` are ~100 lines
-  each of plain browser JavaScript with no imports (nothing fetched at run time); they do not go
-  through the ImageWidget's esbuild bundle, so they can change independently of it. What they
-  share (``_redraw.js``: draw once per message) is prepended to each module's text.
+* **Their own bundles.** The front ends are TypeScript modules in ``js/src/views/``
+  (``datatable.ts``, ``thumbnails.ts``, and ``linkedView.ts`` for what both do), unit-tested
+  with vitest and bundled by esbuild into ``static/datatable.js`` and ``static/thumbnails.js``
+  (see ``_bundles.py``): a table does not carry the image viewer's bundle.
 * Thumbnails travel as binary buffers (a list of ``bytes`` traits), never base64.
+* The one browser message, a thumbnail click, is ``{"kind": "click", "index": int}``; any
+  other kind is a :class:`ProtocolError`, as for the ImageWidget (and the views show and throw
+  any message from Python, which sends them traits only).
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from ._bundles import bundle
+from ._protocol import MSG_CLICK, ProtocolError
+
 __all__ = ["DataTable", "Thumbnails"]
 
-_HERE = Path(__file__).resolve().parent
-
-
-def _module(name: str) -> str:
-    """The ESM text of a view: the shared ``_redraw.js`` followed by the view's own file."""
-    return (_HERE / "_redraw.js").read_text() + (_HERE / name).read_text()
+_CSS = Path(__file__).resolve().parent / "_linked.css"
 
 
 class DataTable(anywidget.AnyWidget):
@@ -49,8 +50,8 @@ class DataTable(anywidget.AnyWidget):
         ``{"column": name, "descending": bool}``, set by header clicks.
     """
 
-    _esm = _module("_datatable.js")
-    _css = _HERE / "_linked.css"
+    _esm = bundle("datatable")
+    _css = _CSS
 
     columns = t.List(t.Dict()).tag(sync=True)
     rows = t.List(t.List()).tag(sync=True)
@@ -78,8 +79,8 @@ class Thumbnails(anywidget.AnyWidget):
         Thumbnails per row (0: as many as fit).
     """
 
-    _esm = _module("_thumbnails.js")
-    _css = _HERE / "_linked.css"
+    _esm = bundle("thumbnails")
+    _css = _CSS
 
     items = t.List(t.Dict()).tag(sync=True)
     images = t.List(t.Bytes()).tag(sync=True)
@@ -105,5 +106,7 @@ class Thumbnails(anywidget.AnyWidget):
             callback(index)
 
     def _on_browser_msg(self, _widget: Any, content: Any, _buffers: list) -> None:
-        if isinstance(content, dict) and content.get("kind") == "click":
-            self.click(int(content["index"]))
+        kind = content.get("kind") if isinstance(content, dict) else None
+        if kind != MSG_CLICK:
+            raise ProtocolError(f"unknown message kind {kind!r}")
+        self.click(int(content["index"]))
