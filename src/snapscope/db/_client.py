@@ -6,8 +6,10 @@ Decisions (for notebooks on a JupyterHub sharing one PostgreSQL, and for Binder)
   not searching holds no server connection, so a hub with a hundred users does not exhaust
   ``max_connections``; ``max_size=4`` lets batch work (ingest threads) run in parallel.
 * **Reconnect.** Every connection is checked when it leaves the pool (one round trip, ~0.1 ms on
-  a local server), so a server restart between two calls is invisible. A read that loses its
-  connection mid-query is retried once on a fresh connection. When the server cannot be
+  a local server), so a server restart between two calls is invisible. A call that loses its
+  connection while it runs raises :class:`~snapscope.exceptions.DatabaseInterruptedError`
+  (the next call reconnects); a read is retried once on a fresh connection first, and a bulk
+  save resolves itself (:mod:`snapscope.db._save`). When the server cannot be
   reached within ``timeout`` seconds the call raises
   :class:`~snapscope.exceptions.DatabaseUnavailableError` naming the server (never the password)
   and what to do next; a server that refuses connections because a connection limit is reached
@@ -34,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from snapscope.exceptions import DatabaseError, DatabaseUnavailableError
+from snapscope.exceptions import DatabaseError, DatabaseInterruptedError, DatabaseUnavailableError
 
 __all__ = ["DBClient", "redact_dsn"]
 
@@ -87,9 +89,18 @@ def _statement_timeout(value: float | None) -> float | None:
 
 def _retryable(err: BaseException) -> bool:
     """Return True for a lost connection (worth one retry), False for a server that timed out."""
-    from psycopg_pool import PoolTimeout
+    return isinstance(err, DatabaseInterruptedError)
 
-    return not isinstance(err.__cause__, PoolTimeout)
+
+def _connection_lost(err: Any) -> bool:
+    """Return True when a psycopg.OperationalError ended the connection, not just the statement.
+
+    libpq's own errors (no SQLSTATE: "server closed the connection unexpectedly"), class 08
+    (connection exception) and class 57 (operator intervention: a shutdown or a terminated
+    backend); not a deadlock, a lock timeout or a full disk, after which the session goes on.
+    """
+    state = getattr(err, "sqlstate", None)
+    return state is None or state[:2] in ("08", "57")
 
 
 class DBClient:
@@ -179,6 +190,7 @@ class DBClient:
         import psycopg
         from psycopg_pool import PoolClosed, PoolTimeout
 
+        conn = None
         try:
             with self._pool.connection() as conn:
                 yield conn
@@ -199,7 +211,16 @@ class DBClient:
                 ) from err
             raise DatabaseError(f"query cancelled: {err}") from err
         except psycopg.OperationalError as err:
-            raise self._unavailable(err) from err
+            if conn is None:
+                raise self._unavailable(err) from err
+            if not _connection_lost(err):
+                raise DatabaseError(f"the database refused the call: {err}") from err
+            raise DatabaseInterruptedError(
+                f"lost the connection to the snapscope database at {redact_dsn(self.dsn)} "
+                f"during a call ({str(err).strip().splitlines()[0]}); the next call reconnects. "
+                "A transaction it interrupted was rolled back by the server (nothing of it "
+                "was saved), unless the connection went just as it committed (then all of it was)."
+            ) from err
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
