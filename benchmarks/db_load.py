@@ -1,6 +1,6 @@
 """A shared catalogue under load: concurrent clients with a hub's mix of calls.
 
-Run: ``python benchmarks/db_load.py [--clients 16] [--seconds 60] [--rows 10000000]
+Run: ``python benchmarks/db_load.py [--clients 16] [--seconds 60] [--rows 1000000]
 [--data DIR | --dsn DSN] [--keep] [--think-ms 0]``. Prints throughput and latency per kind of
 call and the row counts after the run; asserts nothing. Targets (issue 12): containment p99
 <= 50 ms under this load; no errors; no duplicate or lost rows.
@@ -201,7 +201,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--rows", type=int, default=10_000_000, help="rows the catalogue must hold")
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows the catalogue must hold")
     ap.add_argument("--target-rows", type=int, default=1_000_000)
     ap.add_argument("--tags", type=int, default=10)
     ap.add_argument("--think-ms", type=float, nargs="+", default=[200.0, 0.0],
