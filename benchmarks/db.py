@@ -99,21 +99,14 @@ class Load:
 
 
 def bench_bulk_images(client, n=20_000):
-    from snapscope.db._synthetic import survey_footprints
-    from snapscope.image import FITSImage, Image
+    from snapscope.db._synthetic import survey_images
+    from snapscope.image import Image
     from snapscope.provenance import Provenance
 
     prov = Provenance("images", 1, 0)
     prov.save_to_db(tag="images", dbclient=client)
-    fp = survey_footprints(n, seed=10**7)
     t0 = time.perf_counter()
-    images = []
-    for i in range(n):
-        im = FITSImage(full_filepath=f"/bench/img/{i:06d}.fits", width=4088, height=4088,
-                       band="Y106", mjd=62000.0 + i, exptime=100.0, position_angle=0.0, sca=1,
-                       observation_id=str(i), **{k: float(v[i]) for k, v in fp.items()})
-        im.provenance_id = prov.id
-        images.append(im)
+    images = survey_images(n, prov.id, seed=10**7, prefix="/bench/img")
     t1 = time.perf_counter()
     Image.bulk_save_to_db(images, dbclient=client)
     t2 = time.perf_counter()

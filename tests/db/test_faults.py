@@ -17,9 +17,9 @@ from waiting import wait_for
 from snapscope.db import save_columns
 from snapscope.db._client import DBClient
 from snapscope.db._query import find_rows
-from snapscope.db._synthetic import survey_columns, survey_footprints
+from snapscope.db._synthetic import survey_columns, survey_images
 from snapscope.exceptions import DatabaseInterruptedError
-from snapscope.image import FITSImage, Image
+from snapscope.image import Image
 
 pytestmark = pytest.mark.db
 N = 1000
@@ -73,18 +73,6 @@ class HeldSave:
             pass
 
 
-def _images(provenance, prefix):
-    fp = survey_footprints(N, seed=3)
-    images = []
-    for i in range(N):
-        im = FITSImage(full_filepath=f"{prefix}/{i:05d}.fits", width=4088, height=4088,
-                       band="Y106", mjd=62000.0 + i, exptime=100.0, position_angle=0.0, sca=1,
-                       observation_id=str(i), **{k: float(v[i]) for k, v in fp.items()})
-        im.provenance_id = provenance.id
-        images.append(im)
-    return images
-
-
 def _count(client, prefix) -> int:
     rows = client.fetch("SELECT count(*) AS n, count(DISTINCT id) AS ids FROM l2image "
                         "WHERE filepath LIKE %s", (prefix + "/%",))
@@ -104,7 +92,7 @@ def test_a_save_interrupted_by_a_restart_is_saved_once(dbclient, db_dsn, pg_admi
     monkeypatch.setattr(_save, "_commit", lambda *a: attempts.append(1) or commit(*a))
     reader = DBClient(db_dsn, timeout=10)
     assert find_rows(dbclient=reader, band="Y106") == []
-    images = _images(provenance, "/restart")
+    images = survey_images(N, provenance.id, seed=3, prefix="/restart")
     saver = DBClient(db_dsn, timeout=30)
     try:
         held = HeldSave(pg_admin_dsn, db_dsn, provenance.id,

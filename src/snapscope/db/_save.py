@@ -68,27 +68,10 @@ def _present(client: Any, prepared: Mapping[str, Any], skip_existing: bool,
 def write(client: Any, prepared: Mapping[str, Any], *, skip_existing: bool = False) -> list[str]:
     """Commit prepared rows (:func:`snapscope.db._bulk.prepare`) in one transaction.
 
-    Parameters
-    ----------
-    client : DBClient
-        The catalogue.
-    prepared : mapping
-        Output of :func:`~snapscope.db._bulk.prepare`.
-    skip_existing : bool
-        Skip rows whose filepath (or id) is already catalogued instead of failing.
-
-    Returns
-    -------
-    list of str
-        The filepaths written.
-
-    Raises
-    ------
-    snapscope.exceptions.DatabaseError
-        A duplicate (without ``skip_existing``) or an unsaved provenance: nothing written.
-    snapscope.exceptions.DatabaseInterruptedError
-        The connection was lost and the server did not come back within the client's
-        timeout (or the connection was lost twice).
+    As :func:`snapscope.db._bulk.copy_rows` (same arguments and result, a client instead of a
+    connection), and a lost connection is resolved (module docstring); raises
+    :class:`~snapscope.exceptions.DatabaseInterruptedError` when the server does not come
+    back within the client's timeout, or the connection is lost twice.
     """
     try:
         return _commit(client, prepared, skip_existing)

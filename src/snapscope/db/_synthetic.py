@@ -18,7 +18,7 @@ import numpy as np
 from snapscope.db._spatial import radec_to_xyz
 
 __all__ = ["random_footprints", "xyz_to_radec", "DEEP_FIELDS", "SPECIAL_POINTS", "survey_footprints",
-           "survey_columns", "survey_points"]
+           "survey_columns", "survey_images", "survey_points"]
 
 #: positions on RA 0/360 and at the poles that position-search checks include
 SPECIAL_POINTS = [(0.0, 0.0), (359.9999999, 0.05), (0.0, -0.05), (0.2, 0.1), (0.25, 0.5),
@@ -163,6 +163,25 @@ def survey_columns(n: int, provenance_id: object, seed: int, first: int = 0,
     cols["sca"] = k % 18 + 1
     cols["observation_id"] = (k // 18).astype(str).astype(object)
     return cols
+
+
+def survey_images(n: int, provenance_id: object, seed: int, prefix: str = "/survey") -> list:
+    """``n`` survey images as ``FITSImage`` objects (no files), for ``Image.bulk_save_to_db``.
+
+    Footprints as :func:`survey_footprints`; filepaths ``{prefix}/{i:06d}.fits``; 4088² Y106
+    exposures of 100 s.
+    """
+    from snapscope.image import FITSImage
+
+    fp = survey_footprints(n, seed)
+    images = []
+    for i in range(n):
+        im = FITSImage(full_filepath=f"{prefix}/{i:06d}.fits", width=4088, height=4088,
+                       band="Y106", mjd=62000.0 + i, exptime=100.0, position_angle=0.0, sca=1,
+                       observation_id=str(i), **{k: float(v[i]) for k, v in fp.items()})
+        im.provenance_id = provenance_id
+        images.append(im)
+    return images
 
 
 def survey_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
