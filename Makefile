@@ -23,7 +23,7 @@ BUNDLES := $(addprefix src/snapscope/static/,widget.js datatable.js thumbnails.j
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: test test-latest demo env lock js system-deps pytest jstest bench clean
+.PHONY: test test-latest demo env lock js system-deps pytest jstest bench bench-scale clean
 
 env: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml $(LOCKFILE)
@@ -75,7 +75,20 @@ demo: system-deps env js
 	@$(VENV)/bin/snapscope demo
 
 bench: env js
-	@for b in benchmarks/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+	@for b in benchmarks/[!_]*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+
+# Survey scale (issue 12). The catalogue: 10 M rows saved into an embedded PostgreSQL in a
+# temporary directory (~10 GB, removed at the end; ~20 min on 2 cores), searched, then shared
+# by 16 client processes. Then batch work over 1000 images.
+bench-scale: env js
+	@d=$$(mktemp -d /tmp/snapscope-scale-XXXXXX); \
+	trap 'SNAPSCOPE_DATA=$$d $(VENV)/bin/snapscope db stop >/dev/null; rm -rf $$d' EXIT; \
+	echo "==> benchmarks/db.py --rows 10000000" && \
+	$(PY) benchmarks/db.py --rows 10000000 --data $$d --keep && \
+	echo "==> benchmarks/db_load.py --clients 16" && \
+	$(PY) benchmarks/db_load.py --data $$d --rows 10000000 --clients 16 --seconds 60
+	@echo "==> benchmarks/batch.py --images 1000"
+	$(PY) benchmarks/batch.py --images 1000
 
 clean:
 	rm -rf .venv .venv-latest node_modules $(BUNDLES) build dist *.egg-info src/*.egg-info

@@ -102,30 +102,39 @@ def pg_template(pg_admin_dsn):
         )
 
 
-@pytest.fixture
-def db_dsn(pg_admin_dsn, pg_template, monkeypatch):
-    """DSN of a fresh, migrated, empty database for this test (also set as SNAPSCOPE_DSN)."""
+@contextlib.contextmanager
+def fresh_database(admin_dsn: str, template: str):
+    """A new database cloned from the migrated ``template``: yields its DSN, drops it after."""
     import psycopg
     from psycopg import sql
 
     name = f"snapscope_test_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
         fast = conn.info.server_version >= 150000  # FILE_COPY: faster for a tiny template
         conn.execute(
             sql.SQL(
                 "CREATE DATABASE {} TEMPLATE {}" + (" STRATEGY FILE_COPY" if fast else "")
-            ).format(sql.Identifier(name), sql.Identifier(pg_template))
+            ).format(sql.Identifier(name), sql.Identifier(template))
         )
-    dsn = _with_db(pg_admin_dsn, name)
-    monkeypatch.setenv("SNAPSCOPE_DSN", dsn)
-    yield dsn
-    from snapscope.db import get_client
+    dsn = _with_db(admin_dsn, name)
+    try:
+        yield dsn
+    finally:
+        from snapscope.db import get_client
 
-    get_client(dsn).close()  # the registered client of this database (a closed one is replaced)
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        get_client(dsn).close()  # the registered client of this database (a closed one is replaced)
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def db_dsn(pg_admin_dsn, pg_template, monkeypatch):
+    """DSN of a fresh, migrated, empty database for this test (also set as SNAPSCOPE_DSN)."""
+    with fresh_database(pg_admin_dsn, pg_template) as dsn:
+        monkeypatch.setenv("SNAPSCOPE_DSN", dsn)
+        yield dsn
 
 
 @pytest.fixture

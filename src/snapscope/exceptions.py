@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseNeededError",
     "DatabaseError",
     "DatabaseUnavailableError",
+    "DatabaseInterruptedError",
     "UnknownFilterError",
     "OutsideImageError",
 ]
@@ -49,6 +50,14 @@ class DatabaseError(SnapscopeError, RuntimeError):
 
 class DatabaseUnavailableError(DatabaseError, ConnectionError):
     """The PostgreSQL server cannot be reached."""
+
+
+class DatabaseInterruptedError(DatabaseUnavailableError):
+    """The connection was lost while a call ran (a server restart, a network failure).
+
+    The next call reconnects. A transaction it interrupted is all or nothing: the server rolls
+    an unfinished one back, so it left nothing behind unless the loss came as it committed.
+    """
 
 
 class UnknownFilterError(SnapscopeError, ValueError):

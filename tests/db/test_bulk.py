@@ -7,8 +7,9 @@ import uuid
 import numpy as np
 import pytest
 
-from snapscope.db import _bulk, _copybin, _spatial
+from snapscope.db import _bulk, _copybin, _spatial, save_columns
 from snapscope.db._synthetic import random_footprints
+from snapscope.exceptions import DatabaseError
 
 N = 400
 
@@ -104,11 +105,34 @@ def test_a_big_save_leaves_the_table_query_ready(dbclient, provenance, monkeypat
     monkeypatch.setattr(_bulk, "ANALYZE_MIN_ROWS", N)
     small = _columns(provenance.id)
     small = {k: v[: N // 4] for k, v in small.items()}
-    assert _bulk.save_columns(dbclient, [small]) == N // 4
+    assert save_columns(small, dbclient=dbclient, progress=False) == N // 4
     assert _provenance_stats(dbclient) == []  # a fresh database: never analysed
     big = _columns(provenance.id)
     big["filepath"] = [f"/big/{i:04d}.fits" for i in range(N)]
     big["id"] = [None] * N
-    assert _bulk.save_columns(dbclient, [big]) == N
+    assert save_columns([big], dbclient=dbclient, progress=False) == N
     stats = _provenance_stats(dbclient)
     assert stats and str(provenance.id) in (stats[0]["mcv"] or ""), stats
+
+
+@pytest.mark.db
+def test_save_columns_chunks_a_table_and_reports_what_a_failure_left(dbclient, provenance):
+    """The public columnar save: a table is cut into transactions of ``chunk_size`` rows; a
+    chunk that fails writes nothing, the error counts the rows saved before it, and the same
+    call with ``skip_existing=True`` completes the save."""
+    cols = _columns(provenance.id)
+    cols["id"] = None
+    first = {k: v[: N // 2] for k, v in cols.items() if v is not None}
+    assert save_columns(first, dbclient=dbclient, chunk_size=N // 2, progress=False) == N // 2
+    clash = {k: list(v) for k, v in cols.items() if v is not None}
+    clash["filepath"] = clash["filepath"][N // 2 :] + clash["filepath"][: N // 2]  # saved ones last
+    with pytest.raises(DatabaseError, match=rf"already exists.* \({N // 2} rows were saved before: "
+                       r"re-run with skip_existing=True"):
+        save_columns(clash, dbclient=dbclient, chunk_size=N // 4, writers=1, progress=False)
+    count = "SELECT count(*) AS n FROM l2image"
+    assert dbclient.fetch(count)[0]["n"] == N  # the first save and the clash's first two chunks
+    assert save_columns(iter([clash]), dbclient=dbclient, chunk_size=N // 4, skip_existing=True,
+                        progress=False) == 0
+    assert dbclient.fetch(count)[0]["n"] == N
+    with pytest.raises(TypeError, match="mapping of columns"):
+        save_columns([["not", "columns"]], dbclient=dbclient, progress=False)

@@ -167,3 +167,13 @@ def test_too_many_connections_names_the_limit(dbclient, db_dsn):
     finally:
         with dbclient.connection() as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def test_sessions_are_set_up_for_short_searches(dbclient):
+    """No JIT (a big cone was compiled for 175 ms before running for 30), no parallel workers
+    for index scans, custom plans for prepared searches."""
+    settings = {r["name"]: r["setting"] for r in dbclient.fetch(
+        "SELECT name, setting FROM pg_settings WHERE name IN "
+        "('jit', 'parallel_setup_cost', 'plan_cache_mode')")}
+    assert settings == {"jit": "off", "parallel_setup_cost": "100000",
+                        "plan_cache_mode": "force_custom_plan"}

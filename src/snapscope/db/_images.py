@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from snapscope.db import _bulk, _query, get_client
+from snapscope.db import _bulk, _query, _save, get_client
 
 __all__ = ["find_images", "get_image", "save_image", "bulk_save_images"]
 
@@ -129,8 +129,7 @@ def save_image(image: Any, dbclient: Any = None) -> dict[str, Any]:
     """
     images, rows = _image_rows([image])
     prepared = _bulk.prepare(_rows_to_columns(rows))
-    with get_client(dbclient).transaction() as conn:
-        _bulk.copy_rows(conn, prepared)
+    _save.write(get_client(dbclient), prepared)
     (image_id,) = _bulk.uuids(prepared["id"])
     if getattr(image, "id", None) is None:
         image.id = image_id
@@ -141,15 +140,16 @@ def bulk_save_images(images: Iterable[Any], dbclient: Any = None) -> int:
     """Write many images' rows with one COPY in one transaction; return how many were written.
 
     Nothing is written if any row fails (duplicate filepath or id, unsaved provenance, bad
-    footprint). Images without an id get one (set on the objects after the commit).
+    footprint). Images without an id get one (set on the objects after the commit). For
+    millions of rows, save their columns with :func:`snapscope.db.save_columns` instead
+    (no Image objects, chunked, a progress bar).
     """
     images, rows = _image_rows(images)
     if not rows:
         return 0
     prepared = _bulk.prepare(_rows_to_columns(rows))
     client = get_client(dbclient)
-    with client.transaction() as conn:
-        written = _bulk.copy_rows(conn, prepared)
+    written = _save.write(client, prepared)
     _bulk.settle(client, len(written))
     for im, new_id in zip(images, _bulk.uuids(prepared["id"]), strict=True):
         if getattr(im, "id", None) is None:

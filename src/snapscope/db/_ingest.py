@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snapscope.db import _bulk, get_client
+from snapscope.db import _bulk, _save, get_client
 
 __all__ = ["IngestReport", "ingest", "expand_paths", "IMAGE_CLASSES"]
 
@@ -255,8 +255,7 @@ def _write(rows: list[dict], client: Any, report: IngestReport) -> None:
             return
         cols = {name: [r.get(name) for r in good] for name in cols}
         prepared = _bulk.prepare(cols)
-    with client.transaction() as conn:
-        written = set(_bulk.copy_rows(conn, prepared, skip_existing=True))
+    written = set(_save.write(client, prepared, skip_existing=True))
     for fp in prepared["filepath"]:
         if fp in written:
             report.added.append(fp)

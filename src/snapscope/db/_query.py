@@ -13,7 +13,8 @@ Filters (all ANDed), as snappl's ``/findl2images`` plus a few additions:
   (so indexes are used).
 * ``<col>_min`` (>=) / ``<col>_max`` (<=) for every numeric column: ``ra, dec``, the eight
   corners, ``width, height, sca, format, mjd, exptime, position_angle``.
-* ``ra`` + ``dec``: footprint contains the point (exact, index-backed; see ``_spatial``).
+* ``ra`` + ``dec``: footprint contains the point (exact, index-backed; see ``_spatial``); with a
+  provenance, the same index scan selects it (:func:`_provenance_condition`).
   ``ra`` + ``dec`` + ``radius`` (degrees, 0..90): footprint intersects the circle (cone search).
 * ``order_by``: a column name or a list of them, ``-name`` for descending; then ``limit``,
   ``offset``. When ``limit``/``offset`` is given, ``id`` is appended as a tie-breaker so that
@@ -127,6 +128,28 @@ def _get(row: Any, key: str, index: int) -> Any:
     return row[key] if isinstance(row, dict) else row[index]
 
 
+def _provenance_condition(provenance: uuid.UUID | tuple[str, str], spatial: bool) -> Any:
+    """The SQL condition selecting one provenance (an id, or a ``(tag, process)`` sub-select).
+
+    Beside a position search it is ``ARRAY[provenance_id] @> ARRAY[...]``, the second column
+    of the spatial GIN index (migration 0003): both conditions run in one index scan, so the
+    heap sees only this provenance's footprints and the time follows the answer, not the
+    table. A plain ``provenance_id = ...`` there would let the planner AND the GIN scan with
+    the (provenance_id, observation_id) btree, reading every index entry of the provenance on
+    each search (measured: 3.6 ms instead of 0.4 ms per deep-field point with 200 k rows in
+    the provenance, growing with it).
+    """
+    from psycopg import sql
+
+    value = (
+        "(SELECT provenance_id FROM provenance_tag WHERE tag = %s AND process = %s)"
+        if isinstance(provenance, tuple)
+        else "%s"
+    )
+    form = "ARRAY[provenance_id] @> ARRAY[{}]" if spatial else "provenance_id = {}"
+    return sql.SQL(form.format(value))
+
+
 def build_query(provenance: uuid.UUID | tuple[str, str] | None,
                 kwargs: dict[str, Any]) -> tuple[Any, list]:
     """Return ``(sql.Composed, params)`` of the search; see the module docstring.
@@ -146,13 +169,9 @@ def build_query(provenance: uuid.UUID | tuple[str, str] | None,
         )
     conds: list[Any] = []
     params: list[Any] = []
-    if isinstance(provenance, tuple):
-        conds.append(sql.SQL("provenance_id = (SELECT provenance_id FROM provenance_tag"
-                             " WHERE tag = %s AND process = %s)"))
-        params.extend(provenance)
-    elif provenance is not None:
-        conds.append(sql.SQL("provenance_id = %s"))
-        params.append(provenance)
+    if provenance is not None:
+        conds.append(_provenance_condition(provenance, "ra" in kwargs))
+        params.extend(provenance if isinstance(provenance, tuple) else [provenance])
     for key, value in kwargs.items():
         if key in _SPECIAL:
             continue
