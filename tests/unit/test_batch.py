@@ -4,6 +4,7 @@ simulated supernova's light curve is recovered within its errors."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,6 +143,37 @@ def _stamp_coords(image, ra, dec, stamp):
     x, y = image.get_wcs().world_to_pixel(ra, dec)
     half = stamp // 2
     return x - (math.floor(x + 0.5) - half), y - (math.floor(y + 0.5) - half)
+
+
+def _mapped_kb(path) -> int:
+    """Resident kB of this process's memory maps of ``path`` (/proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 5 and "-" in fields[0] and ":" in fields[3]:  # a mapping's header
+                inside = len(fields) >= 6 and fields[5] == str(path)
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads /proc/self/smaps")
+def test_photometry_lets_go_of_the_pages_it_mapped(lc_survey, images):
+    """Stamps are copies; the file's pages stay in the page cache but not in this process."""
+    pos = (lc_survey.sn_ra, lc_survey.sn_dec)
+    image, path = images[3], Path(images[3].full_filepath).resolve()
+    direct = image.get_ra_dec_cutout(*pos, 65, mode="partial")
+    assert _mapped_kb(path) > 0  # reading pixels maps pages
+    table = batch.forced_photometry([image], pos, bgsize=0, progress=False)
+    assert _mapped_kb(path) == 0
+    sx, sy = _stamp_coords(image, *pos, 65)  # the pages come back when read again
+    again = direct.ap_phot({"x": [sx], "y": [sy]}, ap_r=3.0, method="exact", bgsize=0,
+                           mask="flags", error="noise")
+    assert table["flux"][0] == again["aperture_sum"][0]
+    np.testing.assert_array_equal(image.get_ra_dec_cutout(*pos, 65, mode="partial").data,
+                                  direct.data)
+    assert _mapped_kb(path) > 0
 
 
 def test_photometry_equals_ap_phot_and_forced_psf_phot_on_the_stamp(lc_survey, images, psfs):
