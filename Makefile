@@ -23,7 +23,7 @@ BUNDLES := $(addprefix src/snapscope/static/,widget.js datatable.js thumbnails.j
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: test test-latest demo env lock js system-deps pytest jstest bench clean
+.PHONY: test test-latest demo env lock js system-deps pytest jstest bench bench-scale clean
 
 env: $(VENV)/.stamp
 $(VENV)/.stamp: pyproject.toml $(LOCKFILE)
@@ -76,6 +76,10 @@ demo: system-deps env js
 
 bench: env js
 	@for b in benchmarks/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
+
+# survey scale (issue 12): ~15 min on 2 cores, ~5 GB of data written once into benchmarks/_data/
+bench-scale: env js
+	$(PY) benchmarks/batch.py --images 1000
 
 clean:
 	rm -rf .venv .venv-latest node_modules $(BUNDLES) build dist *.egg-info src/*.egg-info
