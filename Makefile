@@ -90,5 +90,9 @@ bench-scale: env js
 	@echo "==> benchmarks/batch.py --images 1000"
 	$(PY) benchmarks/batch.py --images 1000
 
+# survey scale (issue 12): ~15 min on 2 cores, ~5 GB of data written once into benchmarks/_data/
+bench-scale: env js
+	$(PY) benchmarks/batch.py --images 1000
+
 clean:
 	rm -rf .venv .venv-latest node_modules $(BUNDLES) build dist *.egg-info src/*.egg-info

@@ -1,18 +1,20 @@
-"""Batch cutouts and forced photometry: one position × 100 images of 4088² on disk.
+"""Batch cutouts and forced photometry: one position × 100 images of 4088² on disk, and survey scale.
 
-Run: ``python benchmarks/batch.py [--n 100] [--data-only]``. Prints timings, ratios against a
-plain loop of astropy ``Cutout2D`` + photutils calls measured in the same run, and the same batch
-calls on a 2-worker Dask ``LocalCluster``. Targets (ARCHITECTURE.md): cutout grid ≤ 3 s cold and
-≤ 0.5 s warm; forced photometry ≤ 2 s. No asserts.
+Run: ``python benchmarks/batch.py [--n 100] [--images 1000] [--data-only]``.
 
-Data (written once into ``benchmarks/_data/batch/``, git-ignored, ~20 GB): simulating 100
-images of 4088² takes 15–25 s each on two cores, so four are simulated with ``snapscope.sim``
-(two bands × two epochs) and the other 96 are copies made with astropy: pixels offset by
-0.01·k e⁻, WCS dithered by up to ±40 px, new MJD and pointing. The copies store DQ as plain
-int32 (same values); the simulator writes it as uint32 (int32 with BZERO = 2³¹, like OU2024),
-which astropy cannot memory-map (a plain Cutout2D loop reads the whole 64 MiB DQ plane of each
-file; snapscope maps the stored integers and scales only the cutout's pixels): that case is
-measured separately on the four simulated files.
+* ``--n N`` (default 100, the figures printed when ``--images`` is not given): timings of one
+  position × N images, with ratios against a plain loop of astropy ``Cutout2D`` + photutils
+  calls measured in the same run, and the same batch calls on a 2-worker Dask ``LocalCluster``.
+  Targets (ARCHITECTURE.md): cutout grid ≤ 3 s cold and ≤ 0.5 s warm; forced photometry ≤ 2 s.
+* ``--images N``: the survey-scale figures of issue 12 (``_batch/scale.py``): one position ×
+  N/100, N/10, N images and 1000 positions × 100 images, time per image, peak memory, and
+  identical numbers in the calling thread, on threads and on a Dask ``LocalCluster`` of 2 worker
+  processes. Target: 1000 images, first-open forced photometry ≤ 20 s.
+
+No asserts. The data (``_batch/data.py``) are written once into ``benchmarks/_data/batch/``
+(git-ignored): four exposures simulated with ``snapscope.sim`` and sparse 4088² copies of them
+(only a box around the measured positions is written: 4.4 GB for 1000 copies, 0.8 GB for the
+four simulated files).
 
 snapscope opens each file once per process (``snapscope.image._fitscache``: headers, WCS and
 memory map shared by every Image object of the file). So "new objects" come in two kinds:
@@ -33,74 +35,9 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
+from _batch.data import SIZE, evict, make_data
 
-DATA = Path(__file__).parent / "_data" / "batch"
-SIMULATED = 4
-SIZE = 4088
 CUTOUT = 31
-
-
-def make_data(n: int) -> tuple[list[Path], list[Path], tuple[float, float]]:
-    """Return (copies with int32 DQ, simulated originals, SN position); write what is missing."""
-    from astropy.io import fits
-    from astropy.time import Time
-
-    from snapscope.sim import make_survey
-
-    survey = make_survey(DATA / "sim", n_images=SIMULATED, size=SIZE, bands=("Y106", "H158"),
-                         mjds=(62470.0, 62490.0), seed=11, progress=True)
-    originals = [Path(e["path"]) for e in survey.exposures]
-    copies = []
-    rng = np.random.default_rng(1)
-    loaded: dict[Path, list] = {}
-    for k in range(n):
-        base = originals[k % SIMULATED]
-        band = base.name.split("_")[4]
-        path = DATA / f"Roman_TDS_simple_model_{band}_{90000 + k}_1.fits"
-        copies.append(path)
-        dx, dy = rng.uniform(-40, 40, 2)
-        if path.exists():
-            continue
-        if base not in loaded:  # uint32 DQ cannot be memory-mapped: read each original once
-            with fits.open(base, memmap=False) as hdul:
-                loaded[base] = [(h.name, h.header.copy(), h.data) for h in hdul]
-        hdus = []
-        for name, header, data in loaded[base]:
-            header = header.copy()
-            if data is None:
-                hdus.append(fits.PrimaryHDU(header=header))
-                continue
-            for key in ("BZERO", "BSCALE"):
-                header.remove(key, ignore_missing=True)
-            header["CRVAL1"] += dx * 0.11 / 3600 / np.cos(np.radians(header["CRVAL2"]))
-            header["CRVAL2"] += dy * 0.11 / 3600
-            header["MJD-OBS"] = header["MJD"] = 62420.0 + 2.0 * k
-            header["DATE-OBS"] = Time(header["MJD-OBS"], format="mjd").isot
-            header["POINTING"] = 90000 + k
-            if name == "SCI":
-                data = data + np.float32(0.01 * k)
-            elif name == "DQ":
-                data = data.astype(np.int32)
-            hdus.append(fits.ImageHDU(data, header=header, name=name))
-        tmp = path.with_suffix(".tmp")
-        fits.HDUList(hdus).writeto(tmp, overwrite=True)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        tmp.rename(path)
-        evict([path])
-        print(f"  wrote {path.name} ({k + 1}/{n})", flush=True)
-    return copies, originals, (survey.sn_ra, survey.sn_dec)
-
-
-def evict(paths: list[Path]) -> None:
-    """Drop the files' pages from the page cache (they are clean, so DONTNEED frees them)."""
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
@@ -174,17 +111,38 @@ def median_of(runs: int, fn, *args, before=None, **kwargs) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100, help="number of images (default 100)")
+    parser.add_argument("--n", type=int, default=None,
+                        help="images of the one-position figures (default 100 without --images)")
+    parser.add_argument("--images", type=int, default=None,
+                        help="survey-scale figures up to this many images (e.g. 1000)")
+    parser.add_argument("--field-images", type=int, default=100,
+                        help="images of the all-sources-of-a-field figures (default 100)")
+    parser.add_argument("--positions", type=int, default=1000,
+                        help="positions of the all-sources-of-a-field figures (default 1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--data-only", action="store_true", help="write the files and stop")
     args = parser.parse_args()
+    if args.n is None and args.images is None:
+        args.n = 100
 
-    t_data, (paths, originals, (ra, dec)) = timed(make_data, args.n)
-    print(f"data: {len(paths)} images of {SIZE}² in {DATA} ({t_data:.0f} s to check/make): "
-          f"{SIMULATED} simulated with snapscope.sim, {len(paths)} astropy copies of them with "
-          "perturbed pixels, WCS and MJD (see the module docstring)")
+    t_data, data = timed(make_data, max(args.n or 0, args.images or 0, args.field_images))
+    print(f"data: {len(data.copies)} images of {SIZE}² ({t_data:.0f} s to check/make): "
+          f"{len(data.originals)} simulated with snapscope.sim, sparse copies of them with "
+          "perturbed pixels, WCS and MJD (see benchmarks/_batch/data.py)")
     if args.data_only:
         return
+    if args.n:
+        one_position(data.copies[:args.n], data.originals, data.sn, args.runs)
+    if args.images:
+        from _batch import scale
+
+        scale.run(data, args.images, args.field_images, args.positions, args.runs)
+
+
+def one_position(paths: list[Path], originals: list[Path], sn: tuple[float, float],
+                 n: int) -> None:
+    """The one-position figures (module docstring), ``n`` runs per figure."""
+    ra, dec = sn
 
     from snapscope import batch
     from snapscope.image import OpenUniverse2024FITSImage
@@ -203,7 +161,7 @@ def main() -> None:
         clear_open_files()
         cold()
 
-    pos, n = (ra, dec), args.runs
+    pos = (ra, dec)
     print(f"\none position × {len(paths)} images, {CUTOUT}² cutouts, {os.cpu_count()} CPUs, "
           f"{batch.default_workers()} threads, median of {n} runs per figure\n")
     # a first call pays for imports (astropy.wcs, photutils): not part of any figure

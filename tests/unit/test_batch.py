@@ -4,6 +4,7 @@ simulated supernova's light curve is recovered within its errors."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,6 +145,37 @@ def _stamp_coords(image, ra, dec, stamp):
     return x - (math.floor(x + 0.5) - half), y - (math.floor(y + 0.5) - half)
 
 
+def _mapped_kb(path) -> int:
+    """Resident kB of this process's memory maps of ``path`` (/proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 5 and "-" in fields[0] and ":" in fields[3]:  # a mapping's header
+                inside = len(fields) >= 6 and fields[5] == str(path)
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads /proc/self/smaps")
+def test_photometry_lets_go_of_the_pages_it_mapped(lc_survey, images):
+    """Stamps are copies; the file's pages stay in the page cache but not in this process."""
+    pos = (lc_survey.sn_ra, lc_survey.sn_dec)
+    image, path = images[3], Path(images[3].full_filepath).resolve()
+    direct = image.get_ra_dec_cutout(*pos, 65, mode="partial")
+    assert _mapped_kb(path) > 0  # reading pixels maps pages
+    table = batch.forced_photometry([image], pos, bgsize=0, progress=False)
+    assert _mapped_kb(path) == 0
+    sx, sy = _stamp_coords(image, *pos, 65)  # the pages come back when read again
+    again = direct.ap_phot({"x": [sx], "y": [sy]}, ap_r=3.0, method="exact", bgsize=0,
+                           mask="flags", error="noise")
+    assert table["flux"][0] == again["aperture_sum"][0]
+    np.testing.assert_array_equal(image.get_ra_dec_cutout(*pos, 65, mode="partial").data,
+                                  direct.data)
+    assert _mapped_kb(path) > 0
+
+
 def test_photometry_equals_ap_phot_and_forced_psf_phot_on_the_stamp(lc_survey, images, psfs):
     ra, dec = lc_survey.sn_ra, lc_survey.sn_dec
     table = batch.forced_photometry(images[:6], (ra, dec), psf=psfs, progress=False)
@@ -179,6 +211,44 @@ def test_photometry_equals_ap_phot_and_forced_psf_phot_on_the_stamp(lc_survey, i
             image.band, image.mjd, str(image.full_filepath))
         x, y = image.get_wcs().world_to_pixel(ra, dec)
         assert (ap_row["x"], ap_row["y"]) == (x, y)
+
+
+def test_many_positions_each_row_is_the_image_api_on_its_stamp(lc_survey, images, psfs):
+    """A field's sources over several images: every row, in image → position → method order,
+    is ap_phot / forced_psf_phot of that position's own stamp; off-image positions are skipped."""
+    rng = np.random.default_rng(3)
+    ra, dec = images[0].get_wcs().pixel_to_world(*rng.uniform(20, 235, (2, 15)))
+    positions = [*zip(ra, dec, strict=True), (lc_survey.sn_ra + 1.0, lc_survey.sn_dec)]
+    table = batch.forced_photometry(images[:4], positions, psf=psfs, progress=False)
+    expected, skipped, rows = [], [], iter(table[table["method"] == "aperture"])
+    for image in images[:4]:
+        for i, (r, d) in enumerate(positions):
+            if not image.includes_radec(r, d):
+                skipped.append([str(image.full_filepath), i, "position is off the image"])
+                continue
+            # the projection of all positions at once may differ from one position's in the
+            # last bits (SIP inversion): measure at the row's x, y, checked against the WCS
+            row = next(rows)
+            assert (row["x"], row["y"]) == pytest.approx(
+                image.get_wcs().world_to_pixel(r, d), abs=1e-9, rel=0)
+            x0, y0 = math.floor(row["x"] + 0.5) - 32, math.floor(row["y"] + 0.5) - 32
+            stamp = image.get_cutout(x0 + 32, y0 + 32, 65, mode="partial")
+            np.testing.assert_array_equal(
+                stamp.data, image.get_ra_dec_cutout(r, d, 65, mode="partial").data)
+            sx, sy = row["x"] - x0, row["y"] - y0
+            ap = stamp.ap_phot({"x": [sx], "y": [sy]}, ap_r=3.0, method="exact", bgsize=16,
+                               mask="flags", error="noise")
+            fit = stamp.forced_psf_phot({"x": [sx], "y": [sy]},
+                                        batch.EffectivePSF(psfs[image.band]))
+            expected += [(str(image.full_filepath), i, "aperture", ap["aperture_sum"][0],
+                          ap["aperture_sum_err"][0]),
+                         (str(image.full_filepath), i, "psf", fit["flux_fit"][0],
+                          fit["flux_err"][0])]
+    got = list(zip(table["path"], table["position"], table["method"], table["flux"],
+                   table["flux_err"], strict=True))
+    assert got == expected and len(got) > 40
+    assert table.meta["skipped"] == skipped and len(skipped) >= 4
+    assert table["position"].dtype == np.int64 and table["flux"].dtype == np.float64
 
 
 def test_stamp_photometry_equals_full_image_where_it_must(lc_survey, images, psfs):

@@ -77,6 +77,24 @@ def test_consecutive_calls_with_the_same_arguments(sim_survey, client):
         assert batch.cutouts(images, pos, 9, client=client, progress=False).errors == [None] * 4
 
 
+def _results_held(dask_scheduler):
+    """Tasks of batch calls whose result the cluster still keeps."""
+    return sum(1 for ts in dask_scheduler.tasks.values()
+               if str(ts.key).startswith("_call") and ts.state == "memory")
+
+
+def test_results_are_released_on_the_workers_as_they_arrive(sim_survey, client):
+    """Results are not held twice: once one has reached the client, the cluster drops it."""
+    images = _images(sim_survey) * 5
+    held = []
+    table = batch.forced_photometry(
+        images, (sim_survey.sn_ra, sim_survey.sn_dec), client=client, progress=False,
+        callback=lambda done, total: held.append(client.run_on_scheduler(_results_held)))
+    assert len(table) == len(held) == 40
+    # kept until all arrived, the cluster would hold ~40 at the end; released, a few in flight
+    assert max(held) <= len(images) // 2, held
+
+
 def test_difference_photometry_same_on_dask(sim_survey, client):
     """The reference travels to the workers pickled (its WCS through a FITS header), so the
     numbers agree to ~1e-9, not to the bit."""

@@ -23,7 +23,7 @@ Decisions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from snapscope.batch._positions import parse_position
 from snapscope.batch._run import portable, run
 
 __all__ = ["cutouts", "CutoutStack", "write_stamps", "image_key", "zeropoint_or_none",
-           "prefetch_box"]
+           "prefetch_box", "release_rows"]
 
 _HEADER_VALUES = ("band", "mjd", "exptime", "sca", "observation_id", "sky_level")
 
@@ -69,13 +69,29 @@ def prefetch_box(image: Any, x: float, y: float, xsize: int, ysize: int) -> None
     """
     xc, yc = math.floor(x + 0.5), math.floor(y + 0.5)
     rows, cols = range(yc - ysize // 2, yc + ysize // 2 + 1), (xc - xsize // 2, xc + xsize // 2 + 1)
+    for source in _pixel_sources(image):
+        source.prefetch(rows, cols)
+
+
+def release_rows(image: Any, r0: int = 0, r1: int | None = None) -> None:
+    """Drop this process's mapped pages of rows ``[r0, r1)`` (default: all) of the image's planes.
+
+    ``PixelSource.release``: the pages stay in the page cache and the next read maps them
+    again; planes in memory, or that the image lacks or cannot open, are skipped.
+    """
+    for source in _pixel_sources(image):
+        source.release(r0, source.shape[0] if r1 is None else r1)
+
+
+def _pixel_sources(image: Any) -> Iterator[Any]:
+    """The image's data, noise and flags ``PixelSource`` (planes it lacks or cannot open: none)."""
     for which in ("data", "noise", "flags"):
         try:
             source = image.pixel_source(which)
         except (OSError, ValueError, NotImplementedError):
             continue
         if source is not None:
-            source.prefetch(rows, cols)
+            yield source
 
 
 def _detached(cut: Any) -> Any:
