@@ -79,7 +79,8 @@ bench: env js
 
 # Survey scale (issue 12). The catalogue: 10 M rows saved into an embedded PostgreSQL in a
 # temporary directory (~10 GB, removed at the end; ~20 min on 2 cores), searched, then shared
-# by 16 client processes. Then batch work over 1000 images.
+# by 16 client processes. Then batch work over 1000 images (~15 min, ~5 GB of sparse image
+# copies written once into benchmarks/_data/).
 bench-scale: env js
 	@d=$$(mktemp -d /tmp/snapscope-scale-XXXXXX); \
 	trap 'SNAPSCOPE_DATA=$$d $(VENV)/bin/snapscope db stop >/dev/null; rm -rf $$d' EXIT; \
@@ -88,10 +89,6 @@ bench-scale: env js
 	echo "==> benchmarks/db_load.py --clients 16" && \
 	$(PY) benchmarks/db_load.py --data $$d --rows 10000000 --clients 16 --seconds 60
 	@echo "==> benchmarks/batch.py --images 1000"
-	$(PY) benchmarks/batch.py --images 1000
-
-# survey scale (issue 12): ~15 min on 2 cores, ~5 GB of data written once into benchmarks/_data/
-bench-scale: env js
 	$(PY) benchmarks/batch.py --images 1000
 
 clean:
