@@ -312,8 +312,8 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
     from photutils.background import LocalBackground, MMMBackground
 
     x, y = coords_xy(coords, ("x_init", "x"), ("y_init", "y"))
-    data = np.asarray(image.data, dtype=float)
-    sigma = None if image.noise is None else np.asarray(image.noise, dtype=float)
+    data = np.asarray(image.data)
+    sigma = None if image.noise is None else np.asarray(image.noise)
     bad = ~np.isfinite(data)
     given = _bool_mask(image.pixel_mask(mask))
     if given is not None:
@@ -330,12 +330,12 @@ def forced_psf_phot(image: Any, coords: Any, psf: Any, fit_shape: tuple[int, int
             continue
         yy, xx = np.mgrid[box]
         keep = ~bad[box]
-        yy, xx, d = yy[keep], xx[keep], data[box][keep]
+        yy, xx, d = yy[keep], xx[keep], data[box][keep].astype(float)
         if np.isfinite(background[i]):
             d = d - background[i]
         values.update(flux=1.0, x_0=x[i], y_0=y[i])
         p = model.evaluate(xx, yy, *(values[name] for name in model.param_names))
-        w = np.ones_like(d) if sigma is None else 1.0 / sigma[box][keep] ** 2
+        w = np.ones_like(d) if sigma is None else 1.0 / sigma[box][keep].astype(float) ** 2
         norm = float(np.sum(w * p * p))
         npix[i] = d.size
         if not norm > 0:
