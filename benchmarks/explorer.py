@@ -92,19 +92,6 @@ def measure(browser, src: Path, env: dict, position: str, n: int, runs: int) -> 
             server.stop()
 
 
-def jupyter_env(base: Path) -> dict:
-    """The browser tests' isolated Jupyter environment (config, runtime and IPython dirs)."""
-    from servers import BIN
-
-    env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                 "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
-        env[name] = str(base / name.lower())
-        Path(env[name]).mkdir()
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="searches per checkout (median)")
@@ -113,7 +100,7 @@ def main() -> int:
 
     from dbfixtures import embedded_server
     from playwright.sync_api import sync_playwright
-    from servers import CHROMIUM, CHROMIUM_ARGS
+    from servers import CHROMIUM, CHROMIUM_ARGS, isolated_jupyter_env
 
     from snapscope.db._ingest import ingest
 
@@ -127,7 +114,7 @@ def main() -> int:
             tempfile.TemporaryDirectory(prefix="snapscope-jupyter-") as base, \
             sync_playwright() as p:
         ingest(images, "bench", "sim", image_class="ou2024", dbclient=dsn, progress=False)
-        env = {**jupyter_env(Path(base)), "SNAPSCOPE_DSN": dsn}
+        env = {**isolated_jupyter_env(Path(base)), "SNAPSCOPE_DSN": dsn}
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         print(f"{len(images)} images of 1024² ({', '.join(BANDS)}); {os.cpu_count()} CPUs; "
               f"Voila + Chromium; median of {args.runs} searches, each in a new kernel\n")

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from servers import BIN, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TELEMETRY, WS_COUNTER
+from servers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TELEMETRY, WS_COUNTER, isolated_jupyter_env
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -27,17 +27,7 @@ def _need(what: str) -> None:
 def jupyter_env(tmp_path_factory):
     """Environment for the servers, isolated from the user's Jupyter and IPython config."""
     base = tmp_path_factory.mktemp("jupyter")
-    env = dict(os.environ)
-    for name in (
-        "JUPYTER_CONFIG_DIR",
-        "JUPYTER_RUNTIME_DIR",
-        "JUPYTERLAB_SETTINGS_DIR",
-        "JUPYTERLAB_WORKSPACES_DIR",
-        "IPYTHONDIR",
-    ):
-        env[name] = str(base / name.lower())
-        Path(env[name]).mkdir()
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env = isolated_jupyter_env(base)
     env["SNAPSCOPE_TEST_CLICK_LOG"] = str(base / "clicks.jsonl")
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p

@@ -69,6 +69,18 @@ KERNEL_IDLE = """() => {
 }"""
 
 
+def isolated_jupyter_env(base: Path) -> dict:
+    """``os.environ`` with Jupyter's and IPython's config, runtime and settings directories in
+    ``base`` (made here) and the environment's ``bin`` first on PATH."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
+                 "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR"):
+        env[name] = str(base / name.lower())
+        Path(env[name]).mkdir()
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
